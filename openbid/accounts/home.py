@@ -1,0 +1,88 @@
+"""What each role can do, as shown on its home page. Each context adds its entries here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from openbid.accounts.roles import Role
+
+
+@dataclass(frozen=True)
+class Task:
+    title: str | Promise
+    description: str | Promise
+    url_name: str
+    url_args: tuple[str, ...] = ()
+
+    def url(self) -> str:
+        return reverse(self.url_name, args=self.url_args)
+
+
+PUBLIC_TASKS = [
+    Task(
+        _("Market entity registry"),
+        _("Registered organisations and their status."),
+        "organisations",
+    ),
+    Task(
+        _("Statutory rules"),
+        _("Periods, caps and thresholds with the articles they come from."),
+        "rules",
+    ),
+    Task(_("Event record"), _("Every state change on the platform, as it happened."), "events"),
+]
+
+ROLE_TASKS: dict[str, list[Task]] = {
+    Role.CENTRE_STAFF: [
+        Task(
+            _("Review registrations"),
+            _("Verify organisations registered by integrity commitment, or suspend them."),
+            "organisations",
+        ),
+        Task(
+            _("Holiday calendar"),
+            _("Enter next year's State Council holiday schedule, including make-up working days."),
+            "admin:core_calendarday_changelist",
+        ),
+        Task(_("Administration"), _("Organisations, people and the calendar."), "admin:index"),
+    ],
+    Role.TENDERER_STAFF: [
+        Task(
+            _("Your organisation"),
+            _("Profile, status and people of your organisation."),
+            "my_organisation",
+        ),
+    ],
+    Role.AGENCY_STAFF: [
+        Task(
+            _("Your organisation"),
+            _("Profile, status and people of your agency."),
+            "my_organisation",
+        ),
+    ],
+    Role.BIDDER_STAFF: [
+        Task(
+            _("Your organisation"),
+            _("Profile, status and people of your company."),
+            "my_organisation",
+        ),
+    ],
+    Role.EXPERT: [
+        Task(_("Your organisation"), _("The employer you are registered with."), "my_organisation"),
+    ],
+    Role.REGULATOR: [
+        Task(
+            _("Market entity registry"),
+            _("Organisations, their status and its history."),
+            "organisations",
+        ),
+        Task(_("Event record"), _("Every state change on the platform."), "events"),
+    ],
+    Role.AUDITOR: [
+        Task(_("Event record"), _("Every state change on the platform."), "events"),
+    ],
+}

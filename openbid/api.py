@@ -1,0 +1,89 @@
+"""The JSON API root (``/api/v1/``): authentication, error format, and each context's router.
+
+Errors always have one shape: ``{"error": {"code", "message", "field", "rule", "article", "at"}}``
+with ``message`` in the caller's language, so a client can show it and a program can act on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from openbid.core.api_auth import SessionAuth, TokenAuth
+from openbid.core.errors import DomainError
+
+api = NinjaAPI(
+    title="openbid API",
+    version="1",
+    description=(
+        "Electronic tendering and bidding platform (电子招标投标交易平台). Authenticate with a "
+        "bearer token (created on the API tokens page) or the browser session."
+    ),
+    docs_url="/docs",
+    auth=[TokenAuth(), SessionAuth()],
+)
+
+
+def _error(request: HttpRequest, status: int, **error: Any) -> HttpResponse:
+    body = {
+        "code": "error",
+        "message": "",
+        "field": None,
+        "rule": None,
+        "article": None,
+        "at": None,
+    }
+    body.update(error)
+    return api.create_response(request, {"error": body}, status=status)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, {"error": exc.as_dict()}, status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    first = exc.errors[0] if exc.errors else {}
+    loc = [str(p) for p in first.get("loc", []) if p not in ("body", "payload", "query", "path")]
+    field = ".".join(loc) or None
+    return _error(
+        request,
+        422,
+        code="invalid",
+        message=_("%(field)s: %(problem)s")
+        % {"field": field or _("request"), "problem": first.get("msg", "")},
+        field=field,
+        rule="schema",
+        details=[
+            {"loc": [str(p) for p in e.get("loc", [])], "msg": str(e.get("msg", ""))}
+            for e in exc.errors
+        ],
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(
+        request,
+        401,
+        code="unauthenticated",
+        message=_("Sign in or send a valid API token."),
+        rule="authentication",
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, message=str(exc))
+
+
+from openbid.accounts.api import router as accounts_router  # noqa: E402
+from openbid.core.api import router as core_router  # noqa: E402
+
+api.add_router("/", core_router)
+api.add_router("/", accounts_router)

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def platform(request: HttpRequest) -> dict[str, Any]:
+    return {"platform_name": settings.OPENBID_PLATFORM_NAME}

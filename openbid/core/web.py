@@ -1,0 +1,16 @@
+"""Small helpers shared by the web views of every context."""
+
+from __future__ import annotations
+
+from django import forms
+
+from openbid.core.errors import DomainError
+
+
+def add_refusal(form: forms.Form, error: DomainError) -> None:
+    """Show a service's refusal on the field it names (or on the whole form)."""
+    field = error.field if error.field in form.fields else None
+    message = str(error)
+    if error.at is not None:
+        message = f"{message} ({error.at.isoformat()})"
+    form.add_error(field, message)

@@ -1,0 +1,44 @@
+"""Shared fixtures: a movable clock, people in every role, and a fast password hasher."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from openbid.core import clock as platform_clock
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class MovableClock:
+    """The platform clock under a test's control."""
+
+    def set(self, when: dt.datetime | str) -> dt.datetime:
+        if isinstance(when, str):
+            when = dt.datetime.fromisoformat(when)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=SHANGHAI)
+        platform_clock.freeze(when)
+        return when
+
+    def advance(self, **kwargs: float) -> dt.datetime:
+        return platform_clock.advance(dt.timedelta(**kwargs))
+
+    def now(self) -> dt.datetime:
+        return platform_clock.now()
+
+
+@pytest.fixture
+def clock() -> Iterator[MovableClock]:
+    c = MovableClock()
+    c.set("2026-03-02T09:00:00")
+    yield c
+    platform_clock.unfreeze()
