@@ -98,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "manage":
         return manage(argv[1:])
+    if argv and argv[0] == "ledger":
+        return manage(["ledger", *argv[1:]])
 
     parser = argparse.ArgumentParser(prog="openbid", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("demo", help="create a fresh demo scenario through the services").set_defaults(
         func=demo
     )
+    sub.add_parser("ledger", help="verify the ledger (openbid ledger verify --help)")
     sub.add_parser("manage", help="Django's management commands")
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)

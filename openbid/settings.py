@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "openbid.core",
     "openbid.accounts",
+    "openbid.ledger",
 ]
 
 MIDDLEWARE = [
@@ -194,3 +195,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("OPENBID_LOG_LEVEL", "WARNING")},
     "loggers": {"openbid": {"level": os.environ.get("OPENBID_LOG_LEVEL", "INFO")}},
 }
+
+# Ledger (transparency log). The origin names this log in its checkpoints; set it to the platform's
+# host name and path. Keys: see docs/operators/keys.md.
+OPENBID_LEDGER_ORIGIN = os.environ.get("OPENBID_LEDGER_ORIGIN", "openbid.localhost/ledger")
+OPENBID_WITNESS_NAME = os.environ.get("OPENBID_WITNESS_NAME", "openbid.localhost/witness")
+OPENBID_LEDGER_CHECKPOINT_SECONDS = float(os.environ.get("OPENBID_LEDGER_CHECKPOINT_SECONDS", "60"))

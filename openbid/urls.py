@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
+    path("ledger/", include("openbid.ledger.urls")),
     path("", include("openbid.accounts.urls")),
 ]

@@ -13,9 +13,25 @@ from openbid.core import clock as platform_clock
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Fast password hashing for every test (PBKDF2 would dominate the suite's run time)."""
+    if config.pluginmanager.has_plugin("django"):
+        from django.conf import settings
+
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _fresh_tile_cache(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests that commit (live server, transactional_db) must not see another test's tiles."""
+    if not request.config.pluginmanager.has_plugin("django"):
+        yield
+        return
+    from openbid.ledger import store
+
+    store.clear_cache()
+    yield
+    store.clear_cache()
 
 
 class MovableClock:

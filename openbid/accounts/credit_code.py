@@ -240,7 +240,7 @@ def _require_alphabet(code: str, field: str) -> None:
             raise InvalidInput(
                 _(
                     "The unified social credit code may contain only digits and the capital "
-                    "letters A–Y other than I, O, S, V and Z; “%(char)s” at position "
+                    "letters other than I, O, S, V and Z; “%(char)s” at position "
                     "%(position)d is not allowed."
                 )
                 % {"char": char, "position": position},

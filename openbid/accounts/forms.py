@@ -30,7 +30,7 @@ class RegistrationForm(forms.Form):
 
 
 class AddPersonForm(forms.Form):
-    display_name = forms.CharField(label=_("Name"), max_length=80, required=False)
+    display_name = forms.CharField(label=_("Full name"), max_length=80, required=False)
     username = forms.CharField(label=_("Login name"), max_length=150)
     password = forms.CharField(label=_("Initial password"), widget=forms.PasswordInput)
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)

@@ -77,7 +77,7 @@ ROLE_TASKS: dict[str, list[Task]] = {
     Role.REGULATOR: [
         Task(
             _("Market entity registry"),
-            _("Organisations, their status and its history."),
+            _("Organisations, their status and their history."),
             "organisations",
         ),
         Task(_("Event record"), _("Every state change on the platform."), "events"),

@@ -16,7 +16,7 @@ from openbid.accounts.roles import OrgType, Role
 class User(AbstractUser):
     """A person who signs in. What they may do comes from their memberships."""
 
-    display_name = models.CharField(_("name"), max_length=80, blank=True)
+    display_name = models.CharField(_("full name"), max_length=80, blank=True)
 
     class Meta:
         verbose_name = _("person")

@@ -58,11 +58,16 @@ def require_role(
     if membership is None:
         from openbid.accounts.roles import Role
 
-        labels = "、".join(str(Role(r).label) for r in roles) if roles else ""
-        where = _(" in %(org)s") % {"org": organisation.name} if organisation else ""
-        raise NotAllowed(
-            _("%(action)s needs the role %(roles)s%(where)s.")
-            % {"action": action or _("This action"), "roles": labels, "where": where},
-            rule="role_required",
-        )
+        roles_text = " / ".join(str(Role(r).label) for r in roles)
+        action_text = action or _("This action")
+        if organisation is not None:
+            message = _(
+                "%(action)s is refused: it needs one of these roles in %(org)s: %(roles)s."
+            ) % {"action": action_text, "org": organisation.name, "roles": roles_text}
+        else:
+            message = _("%(action)s is refused: it needs one of these roles: %(roles)s.") % {
+                "action": action_text,
+                "roles": roles_text,
+            }
+        raise NotAllowed(message, rule="role_required")
     return membership

@@ -25,6 +25,7 @@ from openbid.accounts.roles import ROLES_BY_ORG_TYPE, SELF_REGISTERING_TYPES, Or
 from openbid.core import clock
 from openbid.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from openbid.core.events import record_event, service
+from openbid.core.validation import clean_text
 
 TOKEN_PREFIX = "obt_"  # noqa: S105 - a public marker, not a secret
 
@@ -39,23 +40,8 @@ def _organisation_payload(org: Organisation) -> dict[str, Any]:
     }
 
 
-def _clean_name(value: str, field: str, max_length: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise InvalidInput(
-            _("%(field)s is required.") % {"field": field}, field=field, rule="required"
-        )
-    if len(value) > max_length:
-        raise InvalidInput(
-            _("%(field)s is longer than %(max)d characters.") % {"field": field, "max": max_length},
-            field=field,
-            rule="max_length",
-        )
-    return value
-
-
 def _check_new_user(username: str, password: str, field_prefix: str) -> str:
-    username = _clean_name(username, f"{field_prefix}username", 150)
+    username = clean_text(username, f"{field_prefix}username", 150)
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict(
             _("The login name %(name)s is taken.") % {"name": username},
@@ -74,7 +60,7 @@ def _check_new_user(username: str, password: str, field_prefix: str) -> str:
 
 
 def _check_new_organisation(name: str, credit_code: str, org_type: str, region_code: str) -> str:
-    name = _clean_name(name, "name", 200)
+    name = clean_text(name, "name", 200)
     if org_type not in OrgType.values:
         raise InvalidInput(
             _("Unknown organisation type %(type)s.") % {"type": org_type},
@@ -340,7 +326,7 @@ def _require_org_admin(actor: Actor, organisation: Organisation, action: str) ->
 def end_membership(actor: Actor, membership: Membership, *, reason: str) -> Membership:
     """End a person's role in an organisation (the login stays; the role no longer works)."""
     _require_org_admin(actor, membership.organisation, _("Ending a role"))
-    reason = _clean_name(reason, "reason", 500)
+    reason = clean_text(reason, "reason", 500)
     if not membership.active:
         raise Conflict(_("This role has already ended."), field="membership", rule="state")
     membership.active = False
@@ -409,14 +395,14 @@ def suspend_organisation(actor: Actor, org: Organisation, *, reason: str) -> Org
 
     The reason is required and public, because suspension affects the entity's market access.
     """
-    reason = _clean_name(reason, "reason", 500)
+    reason = clean_text(reason, "reason", 500)
     return _change_status(actor, org, Organisation.Status.SUSPENDED, reason)
 
 
 @service
 def reinstate_organisation(actor: Actor, org: Organisation, *, reason: str) -> Organisation:
     """Centre staff lift a suspension after review; the organisation returns as verified."""
-    reason = _clean_name(reason, "reason", 500)
+    reason = clean_text(reason, "reason", 500)
     require_role(actor, Role.CENTRE_STAFF, action=_("Changing an organisation's status"))
     if org.status != Organisation.Status.SUSPENDED:
         raise Conflict(
@@ -465,7 +451,7 @@ def _token_digest(raw: str) -> str:
 def issue_api_token(actor: Actor, *, name: str) -> tuple[ApiToken, str]:
     """Issue a bearer token for a machine client acting as the actor; returns it once, in clear."""
     user = signed_in(actor)
-    name = _clean_name(name, "name", 80)
+    name = clean_text(name, "name", 80)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,

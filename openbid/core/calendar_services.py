@@ -21,6 +21,7 @@ from openbid.core import clock
 from openbid.core.errors import Conflict, InvalidInput, NotFound
 from openbid.core.events import record_event, service
 from openbid.core.models import CalendarDay, CalendarYear
+from openbid.core.validation import clean_text
 
 # Years the table accepts: the package covers 2004–2026; nothing before the platform's laws
 # (2000) or implausibly far ahead is a real schedule.
@@ -75,18 +76,7 @@ def check_kind(kind: Any, field: str = "kind") -> str:
 
 def check_text(value: Any, field: str, max_length: int, *, required: bool = False) -> str:
     """A stripped text of at most ``max_length`` characters (required if asked)."""
-    text = "" if value is None else str(value).strip()
-    if required and not text:
-        raise InvalidInput(
-            _("%(field)s is required.") % {"field": field}, field=field, rule="required"
-        )
-    if len(text) > max_length:
-        raise InvalidInput(
-            _("%(field)s is longer than %(max)d characters.") % {"field": field, "max": max_length},
-            field=field,
-            rule="max_length",
-        )
-    return text
+    return clean_text(value, field, max_length, required=required)
 
 
 def _day_payload(row: CalendarDay) -> dict[str, Any]:

@@ -24,10 +24,10 @@ from openbid.core.models import DomainEvent, EventSubject
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_listeners: list[Callable[[DomainEvent], None]] = []
+_listeners: list[Callable[[DomainEvent], object]] = []
 
 
-def on_event(listener: Callable[[DomainEvent], None]) -> Callable[[DomainEvent], None]:
+def on_event(listener: Callable[[DomainEvent], object]) -> Callable[[DomainEvent], object]:
     """Register ``listener`` to run for every recorded event, inside the recording transaction."""
     if listener not in _listeners:
         _listeners.append(listener)

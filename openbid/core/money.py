@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from openbid.core.errors import InvalidInput
+from openbid.core.fields import label
 
 FEN = Decimal("0.01")
 # Largest amount accepted: fits a DecimalField(max_digits=17, decimal_places=2) and a 64-bit fen.
@@ -35,7 +36,7 @@ def yuan(
     if isinstance(value, bool | float):
         raise InvalidInput(
             _("%(field)s must be given as a decimal number, not a floating-point number.")
-            % {"field": field},
+            % {"field": label(field)},
             field=field,
             rule="money_format",
         )
@@ -55,7 +56,7 @@ def yuan(
     if abs(amount) > MAX_YUAN:
         raise InvalidInput(
             _("%(field)s is larger than the largest amount the platform accepts.")
-            % {"field": field},
+            % {"field": label(field)},
             field=field,
             rule="money_range",
         )
@@ -63,13 +64,13 @@ def yuan(
     if quantized != amount:
         raise InvalidInput(
             _("%(field)s has more than two decimal places: amounts are in yuan and fen.")
-            % {"field": field},
+            % {"field": label(field)},
             field=field,
             rule="money_places",
         )
     if quantized < 0 and not allow_negative:
         raise InvalidInput(
-            _("%(field)s cannot be negative.") % {"field": field},
+            _("%(field)s cannot be negative.") % {"field": label(field)},
             field=field,
             rule="money_range",
         )
