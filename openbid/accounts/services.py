@@ -59,6 +59,15 @@ def _check_new_user(username: str, password: str, field_prefix: str) -> str:
     return username
 
 
+def _already_registered(code: str) -> Conflict:
+    return Conflict(
+        _("An organisation with the unified social credit code %(code)s is already registered.")
+        % {"code": code},
+        field="credit_code",
+        rule="unique_credit_code",
+    )
+
+
 def _check_new_organisation(name: str, credit_code: str, org_type: str, region_code: str) -> str:
     name = clean_text(name, "name", 200)
     if org_type not in OrgType.values:
@@ -70,12 +79,7 @@ def _check_new_organisation(name: str, credit_code: str, org_type: str, region_c
     code = validate_credit_code(credit_code, field="credit_code")
     require_region(region_code, field="region_code")
     if Organisation.objects.filter(credit_code=code).exists():
-        raise Conflict(
-            _("An organisation with the unified social credit code %(code)s is already registered.")
-            % {"code": code},
-            field="credit_code",
-            rule="unique_credit_code",
-        )
+        raise _already_registered(code)
     return code
 
 
@@ -111,12 +115,7 @@ def _create_organisation(
                 status_changed_at=now,
             )
     except IntegrityError as exc:  # a concurrent registration of the same code won the race
-        raise Conflict(
-            _("An organisation with the unified social credit code %(code)s is already registered.")
-            % {"code": code},
-            field="credit_code",
-            rule="unique_credit_code",
-        ) from exc
+        raise _already_registered(code) from exc
 
 
 def _add_membership(user: User, org: Organisation, role: str, *, is_admin: bool) -> Membership:
@@ -340,25 +339,30 @@ def end_membership(actor: Actor, membership: Membership, *, reason: str) -> Memb
     return membership
 
 
-# Which status an organisation may move to from which, and the event that records it.
-_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    Organisation.Status.VERIFIED: (
+# Each status change: the statuses it may start from, the status it leads to, and its event.
+_TRANSITIONS: dict[str, tuple[frozenset[str], str, str]] = {
+    "verify": (
         frozenset({Organisation.Status.COMMITTED}),
+        Organisation.Status.VERIFIED,
         "accounts.organisation.verified",
     ),
-    Organisation.Status.SUSPENDED: (
+    "suspend": (
         frozenset({Organisation.Status.COMMITTED, Organisation.Status.VERIFIED}),
+        Organisation.Status.SUSPENDED,
         "accounts.organisation.suspended",
+    ),
+    "reinstate": (
+        frozenset({Organisation.Status.SUSPENDED}),
+        Organisation.Status.VERIFIED,
+        "accounts.organisation.reinstated",
     ),
 }
 
 
-def _change_status(
-    actor: Actor, org: Organisation, target: str, reason: str, *, event: str | None = None
-) -> Organisation:
+def _change_status(actor: Actor, org: Organisation, change: str, reason: str) -> Organisation:
     require_role(actor, Role.CENTRE_STAFF, action=_("Changing an organisation's status"))
     org = Organisation.objects.select_for_update().get(pk=org.pk)
-    sources, default_event = _TRANSITIONS[target]
+    sources, target, event = _TRANSITIONS[change]
     if org.status not in sources:
         raise Conflict(
             _("The organisation is %(status)s; it cannot become %(target)s.")
@@ -375,7 +379,7 @@ def _change_status(
     org.status_changed_at = clock.now()
     org.save(update_fields=["status", "status_reason", "status_changed_at"])
     record_event(
-        event or default_event,
+        event,
         actor=actor,
         subjects=[("organisation", org.pk)],
         payload={"from": previous, "to": target, "reason": reason},
@@ -386,7 +390,7 @@ def _change_status(
 @service
 def verify_organisation(actor: Actor, org: Organisation, *, note: str = "") -> Organisation:
     """Centre staff confirm a committed registration against the source registers."""
-    return _change_status(actor, org, Organisation.Status.VERIFIED, (note or "").strip())
+    return _change_status(actor, org, "verify", clean_text(note, "reason", 500, required=False))
 
 
 @service
@@ -396,32 +400,13 @@ def suspend_organisation(actor: Actor, org: Organisation, *, reason: str) -> Org
     The reason is required and public, because suspension affects the entity's market access.
     """
     reason = clean_text(reason, "reason", 500)
-    return _change_status(actor, org, Organisation.Status.SUSPENDED, reason)
+    return _change_status(actor, org, "suspend", reason)
 
 
 @service
 def reinstate_organisation(actor: Actor, org: Organisation, *, reason: str) -> Organisation:
     """Centre staff lift a suspension after review; the organisation returns as verified."""
-    reason = clean_text(reason, "reason", 500)
-    require_role(actor, Role.CENTRE_STAFF, action=_("Changing an organisation's status"))
-    if org.status != Organisation.Status.SUSPENDED:
-        raise Conflict(
-            _("Only a suspended organisation can be reinstated."),
-            field="status",
-            rule="organisation_status",
-        )
-    org = Organisation.objects.select_for_update().get(pk=org.pk)
-    org.status = Organisation.Status.VERIFIED
-    org.status_reason = reason
-    org.status_changed_at = clock.now()
-    org.save(update_fields=["status", "status_reason", "status_changed_at"])
-    record_event(
-        "accounts.organisation.reinstated",
-        actor=actor,
-        subjects=[("organisation", org.pk)],
-        payload={"from": Organisation.Status.SUSPENDED, "to": org.status, "reason": reason},
-    )
-    return org
+    return _change_status(actor, org, "reinstate", clean_text(reason, "reason", 500))
 
 
 @service

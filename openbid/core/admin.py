@@ -215,12 +215,3 @@ class DomainEventAdmin(CentreStaffAdmin):
     inlines = [EventSubjectInline]
     show_full_result_count = False
     actions = None
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -7,7 +7,6 @@ import datetime as dt
 import re
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
@@ -24,7 +23,8 @@ from openbid.core.rules import (
 )
 
 D = dt.date
-RULES_MD = Path(__file__).resolve().parents[3] / "shared" / "rules.md"
+from tests.reference import RULES_MD  # noqa: E402
+
 CHECK_MARK = "(*check*)"
 
 
@@ -51,17 +51,12 @@ def rules_md_rows() -> dict[str, dict[str, str]]:
     return rows
 
 
-needs_rules_md = pytest.mark.skipif(not RULES_MD.exists(), reason="shared/rules.md not beside")
-
-
-@needs_rules_md
 def test_every_key_of_rules_md_is_in_the_table():
     rows = rules_md_rows()
     assert len(rows) > 60  # the parser found the tables
     assert set(rows) - set(load_table().versions) == set()
 
 
-@needs_rules_md
 def test_articles_checks_and_kinds_follow_rules_md():
     for key, row in rules_md_rows().items():
         found = versions(key)

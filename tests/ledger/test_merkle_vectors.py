@@ -1,6 +1,6 @@
 """RFC 9162 proof verification against published vectors (no Django, no database).
 
-* /work/shared/reference/merkle: the 196 inclusion and consistency vectors of
+* shared/reference/merkle: the 196 inclusion and consistency vectors of
   transparency-dev/merkle (testdata/), each with ``wantErr``; valid proofs must verify and every
   mutation must be refused.
 * crypto-vectors.json ``ct_real_inclusion_proof``: a 22-hash inclusion proof from a production
@@ -21,8 +21,8 @@ import pytest
 from openbid.ledger import merkle
 from openbid.ledger.checkpoint import parse_checkpoint
 from openbid.ledger.note import parse_note
+from tests.reference import REFERENCE
 
-REFERENCE = Path("/work/shared/reference")
 VECTORS = REFERENCE / "merkle"
 VECTOR_FILES = sorted(VECTORS.rglob("*.json"))
 

@@ -35,8 +35,8 @@ from openbid.ledger.checkpoint import (
     sign_checkpoint,
     witness_verifier_key,
 )
+from tests.reference import REFERENCE
 
-REFERENCE = Path("/work/shared/reference")
 VECTORS: dict[str, Any] = json.loads((REFERENCE / "crypto-vectors.json").read_text())
 SIGNED_NOTE = VECTORS["signed_note"]
 C2SP = SIGNED_NOTE["c2sp_example"]
