@@ -51,7 +51,7 @@ def mth(hashes: list[bytes]) -> bytes:
 
 
 def parse_verifier_key(vkey: str) -> tuple[str, bytes, Ed25519PublicKey]:
-    name, key_id_hex, material_b64 = vkey.split("+")
+    name, key_id_hex, material_b64 = vkey.split("+", 2)  # base64 may contain "+"
     material = base64.b64decode(material_b64, validate=True)
     assert material[0] == 0x01 and len(material) == 33, "an Ed25519 signed-note key"
     key_id = hashlib.sha256(name.encode() + b"\n" + material).digest()[:4]
