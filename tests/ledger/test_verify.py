@@ -43,7 +43,9 @@ def raw(sql: str, params: list | None = None) -> None:
 def without_event_guard(sql: str, params: list) -> None:
     """Tamper as someone with database access would: past the append-only trigger."""
     if connection.vendor == "postgresql":
-        raw("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses while deferred checks are pending
+        raw(
+            "SET CONSTRAINTS ALL IMMEDIATE"
+        )  # ALTER TABLE refuses while deferred checks are pending
         raw("ALTER TABLE core_domainevent DISABLE TRIGGER core_domainevent_no_update")
         raw(sql, params)
         raw("ALTER TABLE core_domainevent ENABLE TRIGGER core_domainevent_no_update")
