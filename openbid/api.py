@@ -85,7 +85,9 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 from openbid.accounts.api import router as accounts_router  # noqa: E402
 from openbid.core.api import router as core_router  # noqa: E402
 from openbid.ledger.api import router as ledger_router  # noqa: E402
+from openbid.tendering.api import router as tendering_router  # noqa: E402
 
 api.add_router("/", core_router)
 api.add_router("/", accounts_router)
 api.add_router("/ledger", ledger_router)
+api.add_router("/", tendering_router)

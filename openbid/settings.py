@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "openbid.core",
     "openbid.accounts",
     "openbid.ledger",
+    "openbid.tendering",
 ]
 
 MIDDLEWARE = [
