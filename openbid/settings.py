@@ -137,6 +137,7 @@ USE_TZ = True
 
 # Files: local disk under OPENBID_HOME unless an S3-compatible bucket is configured.
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = OPENBID_HOME / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from it once collected
 MEDIA_ROOT = OPENBID_HOME / "media"

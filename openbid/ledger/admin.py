@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from openbid.core.admin_site import CentreStaffAdmin, is_centre_staff
@@ -66,6 +67,7 @@ class _ServiceAddAdmin(CentreStaffAdmin):
 class WitnessAdmin(_ServiceAddAdmin):
     list_display = ["name", "url", "active", "last_size", "last_error"]
     fields = ["name", "url", "verifier_key"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def create(self, request: HttpRequest, data: dict[str, Any]) -> Witness:
         return services.add_witness(

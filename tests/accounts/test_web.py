@@ -136,3 +136,13 @@ def test_login_logout(client):
     assert response.status_code == 302
     assert client.post("/accounts/logout/").status_code == 302
     assert 'data-testid="whoami"' not in client.get("/").content.decode()
+
+
+def test_static_files_are_served(client):
+    """The stylesheet and htmx the base layout links to are found and served."""
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("openbid/site.css")
+    assert finders.find("openbid/htmx.min.js")
+    page = client.get("/").content.decode()
+    assert "/static/openbid/site.css" in page

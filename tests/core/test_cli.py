@@ -72,6 +72,8 @@ def test_serve_demo_answers_in_chinese_english_and_openapi(served):
     status, schema, _ = _get(base + "/api/v1/openapi.json")
     assert status == 200
     assert '"openapi": "3.' in schema or '"openapi":"3.' in schema
+    status, stylesheet, _ = _get(base + "/static/openbid/site.css")
+    assert status == 200 and "--brand" in stylesheet
     status, registry, _ = _get(base + "/organisations/")
     assert "第一建设工程有限公司" in registry  # the demo data is there
     process.terminate()
