@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -49,7 +49,8 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     first = exc.errors[0] if exc.errors else {}
-    loc = [str(p) for p in first.get("loc", []) if p not in ("body", "payload", "query", "path")]
+    where = ("body", "payload", "query", "path", "file", "form", "header", "cookie")
+    loc = [str(p) for p in first.get("loc", []) if p not in where]
     field = ".".join(loc) or None
     return _error(
         request,
@@ -75,6 +76,11 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
         message=_("Sign in or send a valid API token."),
         rule="authentication",
     )
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, code="not_found", message=_("Not found."), rule="exists")
 
 
 @api.exception_handler(HttpError)

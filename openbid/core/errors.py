@@ -12,7 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils import timezone
 from django.utils.encoding import force_str
+
+
+def _local_iso(moment: dt.datetime | dt.date | None) -> str | None:
+    """Times in refusals are shown in the platform's time zone, like every other time."""
+    if moment is None:
+        return None
+    if isinstance(moment, dt.datetime) and timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return moment.isoformat()
 
 
 class DomainError(Exception):
@@ -48,7 +58,7 @@ class DomainError(Exception):
             "field": self.field,
             "rule": self.rule,
             "article": self.article,
-            "at": self.at.isoformat() if self.at else None,
+            "at": _local_iso(self.at),
         }
 
     def __str__(self) -> str:

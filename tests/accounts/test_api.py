@@ -149,3 +149,18 @@ def test_regions(client):
     cities = client.get("/api/v1/regions?parent=330000").json()
     assert any(r["code"] == "330100" for r in cities)
     assert client.get("/api/v1/regions?parent=990000").status_code == 422
+
+
+def test_unknown_objects_answer_in_the_error_shape(client):
+    response = client.get("/api/v1/organisations/91330100MA0000000X")
+    assert response.status_code == 404
+    assert response.json()["error"]["rule"] == "exists"
+
+
+def test_refusal_times_are_in_china_time():
+    import datetime as dt
+
+    from openbid.core.errors import InvalidInput
+
+    moment = dt.datetime(2026, 3, 2, 1, 30, tzinfo=dt.UTC)
+    assert InvalidInput("x", at=moment).as_dict()["at"] == "2026-03-02T09:30:00+08:00"
