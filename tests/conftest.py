@@ -14,11 +14,22 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Fast password hashing for every test (PBKDF2 would dominate the suite's run time)."""
+    """Fast password hashing (PBKDF2 would dominate the run time), and files and generated keys
+    in a temporary folder rather than the developer's ``var/``."""
     if config.pluginmanager.has_plugin("django"):
+        import tempfile
+        from pathlib import Path
+
         from django.conf import settings
 
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        home = Path(tempfile.mkdtemp(prefix="openbid-test-"))
+        settings.OPENBID_HOME = home
+        settings.MEDIA_ROOT = home / "media"
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "default": {**settings.STORAGES["default"], "OPTIONS": {"location": home / "media"}},
+        }
 
 
 @pytest.fixture(autouse=True)

@@ -34,6 +34,21 @@ PUBLIC_TASKS = [
         "rules",
     ),
     Task(_("Event record"), _("Every state change on the platform, as it happened."), "events"),
+    Task(
+        _("Tender notices"),
+        _("Published tenders, their notices, documents and clarifications."),
+        "tendering:tenders",
+    ),
+    Task(
+        _("Tender plans"),
+        _("Tenders announced ahead of their notices."),
+        "tendering:plans",
+    ),
+    Task(
+        _("Process flowchart (办事流程图)"),
+        _("Every step of a tender, drawn from the rules the platform enforces."),
+        "tendering:flowchart",
+    ),
 ]
 
 ROLE_TASKS: dict[str, list[Task]] = {
@@ -52,6 +67,16 @@ ROLE_TASKS: dict[str, list[Task]] = {
     ],
     Role.TENDERER_STAFF: [
         Task(
+            _("Your projects"),
+            _("Projects, tender plans and tenders of your organisation."),
+            "tendering:projects",
+        ),
+        Task(
+            _("Register a project"),
+            _("Register a project (项目登记) before tendering it."),
+            "tendering:project_new",
+        ),
+        Task(
             _("Your organisation"),
             _("Profile, status and people of your organisation."),
             "my_organisation",
@@ -59,12 +84,27 @@ ROLE_TASKS: dict[str, list[Task]] = {
     ],
     Role.AGENCY_STAFF: [
         Task(
+            _("Your projects"),
+            _("Projects you manage for tenderers, with their plans and tenders."),
+            "tendering:projects",
+        ),
+        Task(
+            _("Register a project"),
+            _("Register a project for a tenderer, as its agency."),
+            "tendering:project_new",
+        ),
+        Task(
             _("Your organisation"),
             _("Profile, status and people of your agency."),
             "my_organisation",
         ),
     ],
     Role.BIDDER_STAFF: [
+        Task(
+            _("Open tenders"),
+            _("Find tenders, obtain their documents free of charge, ask questions."),
+            "tendering:tenders",
+        ),
         Task(
             _("Your organisation"),
             _("Profile, status and people of your company."),

@@ -10,7 +10,5 @@ from openbid.core.errors import DomainError
 def add_refusal(form: forms.Form, error: DomainError) -> None:
     """Show a service's refusal on the field it names (or on the whole form)."""
     field = error.field if error.field in form.fields else None
-    message = str(error)
-    if error.at is not None:
-        message = f"{message} ({error.at.isoformat()})"
-    form.add_error(field, message)
+    # Refusals about a time name it in their message, in the platform's time zone.
+    form.add_error(field, str(error))

@@ -1,7 +1,8 @@
 """The life of a tender, defined once: the services enforce it and the public flowchart draws it.
 
 Each transition names the states it may start from, the state it leads to, and who or what takes
-it. ``advance`` is the only function that changes ``Tender.status``.
+it. Every service that changes ``Tender.status`` first asks ``check`` whether the transition is
+allowed from the current state.
 """
 
 from __future__ import annotations

@@ -265,6 +265,9 @@ class DocumentObtainer(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     obtained_at = models.DateTimeField(_("obtained at"))
+    digest_salt = models.BinaryField(
+        _("salt of the ledger digest"), help_text=_("SHA-256(salt || tender:credit code)")
+    )
 
     class Meta:
         constraints = [

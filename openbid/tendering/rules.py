@@ -58,17 +58,16 @@ def _at_same_time(day: dt.date, like: dt.datetime) -> dt.datetime:
     return local.replace(year=day.year, month=day.month, day=day.day)
 
 
-def schedule_problems(
+def order_problems(
     *,
     doc_issue_start: dt.datetime,
     doc_issue_end: dt.datetime,
     question_deadline: dt.datetime,
     bid_deadline: dt.datetime,
-    on: dt.date,
     now: dt.datetime,
-    exemptions: tuple[str, ...] = (),
 ) -> list[Problem]:
-    """The order of the dates, and the statutory periods between them."""
+    """The order of the dates only (rule ``schedule_order``); needs no holiday calendar, so a
+    draft can be saved whatever years its dates fall in."""
     out: list[Problem] = []
     if doc_issue_start < now - dt.timedelta(minutes=5):
         out.append(
@@ -98,6 +97,15 @@ def schedule_problems(
                 _("The bid deadline cannot come before the end of document issue."),
             )
         )
+    if question_deadline <= doc_issue_start:
+        out.append(
+            Problem(
+                "question_deadline",
+                "schedule_order",
+                "",
+                _("Questions must close after the documents are first issued."),
+            )
+        )
     if question_deadline >= bid_deadline:
         out.append(
             Problem(
@@ -107,14 +115,41 @@ def schedule_problems(
                 _("Questions must close before the bid deadline."),
             )
         )
+    return out
+
+
+def schedule_problems(
+    *,
+    doc_issue_start: dt.datetime,
+    doc_issue_end: dt.datetime,
+    question_deadline: dt.datetime,
+    bid_deadline: dt.datetime,
+    on: dt.date,
+    now: dt.datetime,
+    exemptions: tuple[str, ...] = (),
+) -> list[Problem]:
+    """The order of the dates, and the statutory periods between them."""
+    out = order_problems(
+        doc_issue_start=doc_issue_start,
+        doc_issue_end=doc_issue_end,
+        question_deadline=question_deadline,
+        bid_deadline=bid_deadline,
+        now=now,
+    )
     if out:
         return out
 
     start_day = _local(doc_issue_start).date()
     if "bid_period_min" not in exemptions:
         rule = rules.rule("bid_period_min", on=on)
-        earliest_day = workdays.add_calendar_days_period(start_day, rule.int_value)
-        if _local(bid_deadline).date() < earliest_day:
+        # The full period of calendar days; the deadline's own day must also be a working day
+        # (checked below), so the earliest lawful deadline is the first working day on or after
+        # the period's last day (rules.md, "Computing periods": conservative default).
+        last_day = workdays.add_calendar_days_period(
+            start_day, rule.int_value, end_on_working_day=False
+        )
+        earliest_day = workdays.working_day_on_or_after(last_day)
+        if _local(bid_deadline).date() < last_day:
             earliest = _at_same_time(earliest_day, bid_deadline)
             out.append(
                 Problem(
@@ -191,7 +226,7 @@ def deposit_cap(kind: str, estimated_price: Decimal, on: dt.date) -> tuple[Decim
     if absolute_key:
         absolute = rules.rule(absolute_key, on=on)
         if absolute.value is not None and absolute.value < cap:
-            cap = absolute.value
+            cap = absolute.value.quantize(Decimal("0.01"))
             applied.append(absolute)
     return cap, applied
 

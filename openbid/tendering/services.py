@@ -48,7 +48,7 @@ from openbid.tendering.models import (
 
 # 项目代码 of the national investment project online approval platform:
 # year-region(6)-industry(2)-type(2)-serial(6), e.g. 2026-330100-48-01-123456.
-PROJECT_CODE = re.compile(r"^(?P<year>\d{4})-(?P<region>\d{6})-\d{2}-\d{2}-\d{6}$")
+PROJECT_CODE = re.compile(r"^(?P<year>[0-9]{4})-(?P<region>[0-9]{6})-[0-9]{2}-[0-9]{2}-[0-9]{6}$")
 
 ALLOWED_DOCUMENT_TYPES = {
     ".pdf": "application/pdf",
@@ -180,7 +180,12 @@ def register_project(
             _("The project code's year is not plausible."), field="code", rule="project_code_format"
         )
     require_region(match["region"], field="code")
-    require_region(region_code, field="region_code")
+    region_code = require_region(region_code, field="region_code").code
+    if not has_role(user, Role.TENDERER_STAFF, Role.AGENCY_STAFF):
+        raise NotAllowed(
+            _("Projects are registered by a tenderer's staff or a tendering agency's staff."),
+            rule="tender_manager",
+        )
     if Project.objects.filter(code=code).exists():
         raise Conflict(
             _("The project %(code)s is already registered.") % {"code": code},
@@ -203,8 +208,9 @@ def register_project(
     assert tenderer_org is not None
     acting_for_tenderer = has_role(user, Role.TENDERER_STAFF, organisation=tenderer_org)
     if not acting_for_tenderer:
-        agency_org = agency_org or _only_org(user, Role.AGENCY_STAFF, "agency")
-        if not has_role(user, Role.AGENCY_STAFF, organisation=agency_org):
+        if agency_org is None and has_role(user, Role.AGENCY_STAFF):
+            agency_org = _only_org(user, Role.AGENCY_STAFF, "agency")
+        if agency_org is None or not has_role(user, Role.AGENCY_STAFF, organisation=agency_org):
             raise NotAllowed(
                 _(
                     "Only the tenderer's staff, or staff of the agency that registers it, may "
@@ -213,7 +219,9 @@ def register_project(
                 field="tenderer",
                 rule="tender_manager",
             )
-    exemptions = list(dict.fromkeys(green_exemptions or ()))
+    if isinstance(green_exemptions, str):  # one key given as a string, not a list of its letters
+        green_exemptions = [green_exemptions]
+    exemptions = list(dict.fromkeys(str(k).strip() for k in green_exemptions or ()))
     green_reason = clean_text(green_reason, "green_reason", 1000, required=bool(green_channel))
     if not green_channel and exemptions:
         raise InvalidInput(
@@ -297,6 +305,10 @@ def publish_plan(
 ) -> TenderPlan:
     """Publish a tender plan ahead of the notice (招标计划提前发布); public at once."""
     org = require_manager(actor, project, _("Publishing a tender plan"))
+    if not isinstance(expected_notice_date, dt.date) or isinstance(
+        expected_notice_date, dt.datetime
+    ):
+        raise InvalidInput(_("A date is required."), field="expected_notice_date", rule="required")
     if expected_notice_date < clock.today():
         raise InvalidInput(
             _("The expected notice date has passed."),
@@ -373,27 +385,39 @@ def _clean_tender_fields(data: dict[str, Any]) -> dict[str, Any]:
             out[field] = timezone.make_aware(value)
     weights = data.get("evaluation_weights") or {}
     if not isinstance(weights, dict) or not all(
-        isinstance(k, str) and isinstance(v, int | str | Decimal) for k, v in weights.items()
+        isinstance(k, str) and _weight(v) is not None for k, v in weights.items()
     ):
         raise InvalidInput(
-            _("Weights are a mapping of criterion to percent."),
+            _("Weights are a mapping of criterion to a percent between 0 and 100."),
             field="evaluation_weights",
             rule="weights_total",
         )
     out["evaluation_weights"] = {k: str(v) for k, v in weights.items()}
     out["separated_award"] = bool(data.get("separated_award"))
-    order = tender_rules.schedule_problems(
+    # Only the order here: the statutory periods (and the holiday calendar) at publication.
+    order = tender_rules.order_problems(
         doc_issue_start=out["doc_issue_start"],
         doc_issue_end=out["doc_issue_end"],
         question_deadline=out["question_deadline"],
         bid_deadline=out["bid_deadline"],
-        on=clock.today(),
         now=clock.now(),
-        exemptions=tender_rules.EXEMPTIBLE,
     )
-    if order and order[0].rule == "schedule_order":
+    if order:
         raise order[0].error()
     return out
+
+
+def _weight(value: Any) -> Decimal | None:
+    """A weight as a percent from 0 to 100, or ``None`` (floats refused like money)."""
+    if isinstance(value, bool | float) or not isinstance(value, int | str | Decimal):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        return None
+    if not number.is_finite() or not 0 <= number <= 100:
+        return None
+    return number
 
 
 def _clean_sections(
@@ -405,8 +429,8 @@ def _clean_sections(
         )
     out = []
     for number, raw in enumerate(sections, start=1):
-        item = raw if isinstance(raw, SectionInput) else SectionInput(**raw)
         prefix = f"sections.{number}."
+        item = _section_input(raw, prefix)
         section = Section(
             number=number,
             name=clean_text(item.name, prefix + "name", 200),
@@ -430,6 +454,33 @@ def _clean_sections(
             raise problem.error()
         out.append(section)
     return out
+
+
+def _section_input(raw: SectionInput | dict[str, Any], prefix: str) -> SectionInput:
+    if isinstance(raw, SectionInput):
+        return raw
+    if not isinstance(raw, dict):
+        raise InvalidInput(
+            _("Each section is a name, an estimated price and a deposit."),
+            field=prefix.rstrip("."),
+            rule="schema",
+        )
+    known = {"name", "estimated_price", "deposit", "ceiling_price"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise InvalidInput(
+            _("Unknown field %(field)s.") % {"field": prefix + unknown[0]},
+            field=prefix + unknown[0],
+            rule="schema",
+        )
+    for required in ("name", "estimated_price", "deposit"):
+        if raw.get(required) in (None, ""):
+            raise InvalidInput(
+                _("Please fill in the %(field)s.") % {"field": required},
+                field=prefix + required,
+                rule="required",
+            )
+    return SectionInput(**raw)
 
 
 def _invited(codes: Iterable[str]) -> list[Organisation]:
@@ -532,7 +583,12 @@ def update_tender(
         actor=actor,
         actor_org=org,
         subjects=_tender_subjects(tender),
-        payload={"fields": sorted(fields)},
+        # Names of what changed only: a draft is not public, and invitees are potential bidders.
+        payload={
+            "fields": sorted(fields),
+            "sections": None if sections is None else tender.sections.count(),
+            "invited_changed": invited is not None,
+        },
     )
     return tender
 
@@ -636,11 +692,24 @@ def fail_tender(actor: Actor, tender: Tender, *, reason: str) -> Tender:
 
 @service
 def create_retender(actor: Actor, failed: Tender) -> Tender:
-    """Start a new draft tender from a failed one, linked to it, with the same sections."""
+    """Start a new draft tender from a failed (流标) or terminated (招标终止) one, linked to it,
+    with the same sections and invitees; its schedule must be set anew before publication.
+
+    A tender is re-tendered once; a re-tender that fails again is re-tendered in its turn."""
     org = require_manager(actor, failed.project, _("Re-tendering"))
-    if failed.status != State.FAILED:
+    failed = Tender.objects.select_for_update().get(pk=failed.pk)
+    if failed.status not in (State.FAILED, State.CANCELLED):
         raise Conflict(
-            _("Only a failed tender can be re-tendered."), field="status", rule="tender_lifecycle"
+            _("Only a failed or terminated tender can be re-tendered."),
+            field="status",
+            rule="tender_lifecycle",
+        )
+    existing = Tender.objects.filter(retender_of=failed).first()
+    if existing is not None:
+        raise Conflict(
+            _("This tender has already been re-tendered as %(title)s.") % {"title": existing.title},
+            field="retender_of",
+            rule="retender_once",
         )
     fields = {f: getattr(failed, f) for f in TENDER_FIELDS}
     tender = Tender.objects.create(
@@ -717,13 +786,43 @@ def upload_document(
     (rule doc_fee).
     """
     org = require_manager(actor, tender.project, _("Uploading tender documents"))
-    if tender.status not in (State.DRAFT, State.PUBLISHED):
+    tender = Tender.objects.select_for_update().get(pk=tender.pk)
+    now = clock.now()
+    if tender.status not in (State.DRAFT, State.PUBLISHED) or (
+        tender.status == State.PUBLISHED and now >= tender.bid_deadline
+    ):
         raise Conflict(
             _("Documents can be changed only before the bid deadline."),
             field="status",
             rule="tender_lifecycle",
+            at=tender.bid_deadline if tender.status == State.PUBLISHED else None,
         )
-    name = (filename or getattr(upload, "name", "") or "").rsplit("/", 1)[-1].strip()
+    if tender.status == State.PUBLISHED and "clarification_lead_bid" not in (
+        tender.project.green_exemptions or ()
+    ):
+        # A new version of issued documents is an amendment (修改): it must reach bidders at least
+        # 15 days before the deadline, like a clarification (Law art. 23; Reg art. 21).
+        earliest = earliest_deadline_after_clarification(tender, now)
+        if tender.bid_deadline < earliest:
+            rule = rules.rule("clarification_lead_bid", on=tender.rules_date)
+            raise InvalidInput(
+                _(
+                    "Amended tender documents must reach bidders at least %(days)d days before the "
+                    "bid deadline (%(article)s): first issue a clarification moving the deadline to "
+                    "%(earliest)s or later."
+                )
+                % {
+                    "days": rule.int_value,
+                    "article": rule.article,
+                    "earliest": earliest.strftime("%Y-%m-%d %H:%M"),
+                },
+                field="file",
+                rule=rule.key,
+                article=rule.article,
+                at=earliest,
+            )
+    raw_name = filename or getattr(upload, "name", "") or ""
+    name = raw_name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     if extension not in ALLOWED_DOCUMENT_TYPES:
         raise InvalidInput(
@@ -775,7 +874,7 @@ def upload_document(
         size=total,
         sha256=digest.hexdigest(),
         uploaded_by=signed_in(actor),
-        uploaded_at=clock.now(),
+        uploaded_at=now,
     )
     document.file.save(f"{tender.pk}-v{version}{extension}", upload, save=False)
     document.save()
@@ -803,6 +902,7 @@ def obtain_documents(actor: Actor, tender: Tender) -> DocumentObtainer:
     """
     membership = require_role(actor, Role.BIDDER_STAFF, action=_("Obtaining tender documents"))
     org = membership.organisation
+    tender = Tender.objects.get(pk=tender.pk)
     now = clock.now()
     if tender.status != State.PUBLISHED:
         raise Conflict(
@@ -828,18 +928,40 @@ def obtain_documents(actor: Actor, tender: Tender) -> DocumentObtainer:
     existing = DocumentObtainer.objects.filter(tender=tender, organisation=org).first()
     if existing is not None:
         return existing
+    digest, salt = salted_digest(f"{tender.pk}:{org.credit_code}".encode())
     obtained = DocumentObtainer.objects.create(
-        tender=tender, organisation=org, obtained_by=signed_in(actor), obtained_at=now
+        tender=tender,
+        organisation=org,
+        obtained_by=signed_in(actor),
+        obtained_at=now,
+        digest_salt=salt,  # kept so that, after opening, the ledger digest can be shown to match
     )
-    digest, _salt = salted_digest(f"{tender.pk}:{org.credit_code}".encode())
+    # No subject and no payload: the public ledger can be listed by subject, and counting this
+    # tender's "obtained" leaves would disclose the number of obtainers (Law art. 22). The digest
+    # binds the tender and the organisation without revealing either.
     record_event(
         "tendering.documents.obtained",
         actor=actor,
-        subjects=[("tender", tender.pk)],
+        subjects=[],
         payload={},
         private_digest=digest,
     )
     return obtained
+
+
+# States in which the opening has certainly taken place. A failed (流标) tender may have failed
+# before any opening (fewer than 3 bids: no opening, Law art. 28), and a terminated one has not
+# been opened; their obtainers stay secret, also because a re-tender follows.
+_OPENED_STATES = frozenset(
+    {
+        State.OPENED,
+        State.EVALUATING,
+        State.PUBLICITY,
+        State.AWARDED,
+        State.CONTRACTED,
+        State.ARCHIVED,
+    }
+)
 
 
 def obtainers(actor: Actor, tender: Tender) -> list[DocumentObtainer]:
@@ -848,7 +970,8 @@ def obtainers(actor: Actor, tender: Tender) -> list[DocumentObtainer]:
     Before it, the law forbids disclosing their names or number (Law art. 22; E-Bidding arts.
     20–21) — to the tenderer, the agency and everyone else.
     """
-    if tender.status in (State.DRAFT, State.PUBLISHED, State.BIDDING_CLOSED, State.CANCELLED):
+    tender = Tender.objects.get(pk=tender.pk)
+    if tender.status not in _OPENED_STATES:
         raise NotAllowed(
             _("Who obtained the documents stays secret until the opening (%(article)s).")
             % {"article": rules.rule("obtainers_secret").article},
@@ -868,6 +991,7 @@ def obtainers(actor: Actor, tender: Tender) -> list[DocumentObtainer]:
 def ask_question(actor: Actor, tender: Tender, *, text: str) -> Question:
     """A bidder that obtained the documents asks a question; others see it without the asker."""
     membership = require_role(actor, Role.BIDDER_STAFF, action=_("Asking a question"))
+    tender = Tender.objects.get(pk=tender.pk)
     if not DocumentObtainer.objects.filter(
         tender=tender, organisation=membership.organisation
     ).exists():
@@ -898,6 +1022,25 @@ def ask_question(actor: Actor, tender: Tender, *, text: str) -> Question:
         payload={"text": question.text},
     )
     return question
+
+
+def _answer_ids(tender: Tender, answers: Sequence[int]) -> list[int]:
+    """The ids of this tender's questions that a clarification answers; refuses any other id."""
+    try:
+        ids = list(dict.fromkeys(int(a) for a in answers or ()))
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            _("Answers are given as question numbers."), field="answers", rule="schema"
+        ) from None
+    found = set(Question.objects.filter(tender=tender, pk__in=ids).values_list("pk", flat=True))
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise InvalidInput(
+            _("Question %(id)s is not a question about this tender.") % {"id": missing[0]},
+            field="answers",
+            rule="same_tender",
+        )
+    return ids
 
 
 def earliest_deadline_after_clarification(tender: Tender, now: dt.datetime) -> dt.datetime:
@@ -943,7 +1086,17 @@ def issue_clarification(
             rule="tender_lifecycle",
         )
     now = clock.now()
+    if now >= tender.bid_deadline:
+        # The deadline is enforced by the clock, not by the job that closes bidding: once it has
+        # passed, a clarification cannot reopen bidding by moving it.
+        raise Conflict(
+            _("The bid deadline has passed; no clarification can be issued."),
+            field="status",
+            rule="tender_lifecycle",
+            at=tender.bid_deadline,
+        )
     text = clean_text(text, "text", 20000)
+    answer_ids = _answer_ids(tender, answers)
     previous = tender.bid_deadline
     deadline = previous
     if new_bid_deadline is not None:
@@ -980,12 +1133,19 @@ def issue_clarification(
     if deadline != previous:
         from openbid.core import workdays
 
-        if not workdays.is_working_day(timezone.localtime(deadline).date()):
+        local = timezone.localtime(deadline)
+        if not workdays.is_working_day(local.date()):
+            day = workdays.next_working_day(local.date())
             raise InvalidInput(
-                _("The new bid deadline falls on a public holiday or rest day."),
+                _(
+                    "The new bid deadline (the opening) falls on a public holiday or rest day; the "
+                    "next working day is %(day)s."
+                )
+                % {"day": day.isoformat()},
                 field="new_bid_deadline",
                 rule="deadline_on_working_day",
-                at=workdays.next_working_day(timezone.localtime(deadline).date()),
+                article="民法典 art. 203",
+                at=local.replace(year=day.year, month=day.month, day=day.day),
             )
         tender.bid_deadline = deadline
         tender.save(update_fields=["bid_deadline"])
@@ -1000,9 +1160,7 @@ def issue_clarification(
         issued_at=now,
         issued_by=signed_in(actor),
     )
-    answered = Question.objects.filter(
-        tender=tender, pk__in=list(answers), answered_by__isnull=True
-    )
+    answered = Question.objects.filter(tender=tender, pk__in=answer_ids, answered_by__isnull=True)
     answered_ids = list(answered.values_list("pk", flat=True))
     answered.update(answered_by=clarification)
     notice = notices.publish(
