@@ -203,3 +203,8 @@ LOGGING = {
 OPENBID_LEDGER_ORIGIN = os.environ.get("OPENBID_LEDGER_ORIGIN", "openbid.localhost/ledger")
 OPENBID_WITNESS_NAME = os.environ.get("OPENBID_WITNESS_NAME", "openbid.localhost/witness")
 OPENBID_LEDGER_CHECKPOINT_SECONDS = float(os.environ.get("OPENBID_LEDGER_CHECKPOINT_SECONDS", "60"))
+
+# Tender documents: the largest file accepted (bytes). Uploads are streamed; see FILE_UPLOAD_*.
+OPENBID_MAX_DOCUMENT_BYTES = int(
+    os.environ.get("OPENBID_MAX_DOCUMENT_BYTES", str(200 * 1024 * 1024))
+)
