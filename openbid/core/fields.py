@@ -26,6 +26,16 @@ FIELD_LABELS: dict[str, Any] = {
     "kind": _("kind of day"),
     "amount": _("amount"),
     "percent": _("percentage"),
+    "tenderer": _("tenderer"),
+    "agency": _("agency"),
+    "state_funding_percent": _("share of state funding (%)"),
+    "estimated_investment": _("estimated investment"),
+    "estimated_amount": _("estimated amount"),
+    "title": _("title"),
+    "qualification": _("qualification requirements"),
+    "text": _("text"),
+    "approval_ref": _("approval or record document number"),
+    "green_reason": _("green channel reason"),
 }
 
 

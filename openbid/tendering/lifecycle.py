@@ -135,7 +135,7 @@ def check(name: str, status: str) -> Transition:
     transition = BY_NAME[name]
     if status not in transition.sources:
         raise Conflict(
-            _("A tender that is %(status)s cannot %(action)s.")
+            _("“%(action)s” is not possible for a tender that is %(status)s.")
             % {"status": State(status).label, "action": transition.label},
             field="status",
             rule="tender_lifecycle",

@@ -27,6 +27,7 @@ from openbid.accounts.roles import OrgType, Role
 from openbid.core import clock, rules
 from openbid.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from openbid.core.events import record_event, salted_digest, service
+from openbid.core.fields import label
 from openbid.core.money import yuan
 from openbid.core.validation import clean_text
 from openbid.tendering import lifecycle, notices
@@ -104,10 +105,16 @@ def _decimal(
     value: Any, field: str, *, low: Decimal | None = None, high: Decimal | None = None
 ) -> Decimal:
     amount = yuan(value, field=field)
-    if (low is not None and amount < low) or (high is not None and amount > high):
+    if high is not None and (amount > high or (low is not None and amount < low)):
         raise InvalidInput(
-            _("%(field)s must be between %(low)s and %(high)s.")
-            % {"field": field, "low": low, "high": high},
+            _("The %(field)s must be between %(low)s and %(high)s.")
+            % {"field": label(field), "low": low, "high": high},
+            field=field,
+            rule="range",
+        )
+    if low is not None and amount < low:
+        raise InvalidInput(
+            _("The %(field)s must be at least %(low)s.") % {"field": label(field), "low": low},
             field=field,
             rule="range",
         )
@@ -286,7 +293,7 @@ def _only_org(user: Any, role: str, field: str) -> Organisation:
     found = [m.organisation for m in memberships(user, role)]
     if len(found) != 1:
         raise InvalidInput(
-            _("Name the %(field)s by its unified social credit code.") % {"field": field},
+            _("Name the %(field)s by its unified social credit code.") % {"field": label(field)},
             field=field,
             rule="required",
         )
