@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "openbid.accounts",
     "openbid.ledger",
     "openbid.tendering",
+    "openbid.bidding",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,159 @@
+"""Submitting sealed bids: chunked upload, commit before the deadline, receipts, withdrawal."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import io
+
+import pytest
+
+from openbid.bidding import services
+from openbid.bidding.models import Bid, BidUpload
+from openbid.core.errors import Conflict, InvalidInput, NotAllowed
+from openbid.core.models import DomainEvent
+from openbid.crypto.suites import get_suite
+from openbid.ledger import keys
+from openbid.ledger.note import verify_note
+from openbid.tendering import services as tendering
+from tests.factories import market_entity
+from tests.tendering.factories import published_tender
+
+pytestmark = pytest.mark.django_db
+
+SUITE = "intl-2026"
+
+
+@pytest.fixture
+def open_tender(clock):
+    tender, _manager = published_tender()
+    clock.advance(hours=2)
+    org, bidder = market_entity()
+    tendering.obtain_documents(bidder, tender)
+    return tender, org, bidder
+
+
+def seal(plaintext: bytes, suite_name: str = SUITE):
+    suite = get_suite(suite_name)
+    enc = suite.generate_encryption_key()
+    signing = suite.generate_signing_key()
+    envelope = suite.seal([enc.public], plaintext, b"bid")
+    return suite, envelope, signing, enc
+
+
+def submit(
+    bidder, section, org, envelope, signing, suite_name=SUITE, chunk=1000, plaintext=b"bid package"
+):
+    suite = get_suite(suite_name)
+    sha = hashlib.sha256(envelope).hexdigest()
+    upload = services.start_upload(bidder, section, size=len(envelope), sha256=sha)
+    for offset in range(0, len(envelope), chunk):
+        part = envelope[offset : offset + chunk]
+        services.append_chunk(
+            bidder, upload.pk, offset=offset, stream=io.BytesIO(part), length=len(part)
+        )
+    commitment = suite.hash(plaintext).hex()
+    message = services.commitment_message(section, org, sha, commitment)
+    return services.commit_bid(
+        bidder,
+        upload.pk,
+        suite=suite_name,
+        commitment=commitment,
+        signature=base64.b64encode(suite.sign(signing.private, message)).decode(),
+        public_key=base64.b64encode(signing.public).decode(),
+    )
+
+
+@pytest.mark.parametrize("suite_name", ["intl-2026", "sm-2026"])
+def test_submit_and_receipt(open_tender, suite_name):
+    tender, org, bidder = open_tender
+    section = tender.sections.first()
+    _suite, envelope, signing, _enc = seal(b"bid package" * 500, suite_name)
+    bid = submit(
+        bidder, section, org, envelope, signing, suite_name, plaintext=b"bid package" * 500
+    )
+    assert bid.status == Bid.Status.VALID
+    assert bid.ciphertext.read() == envelope
+    verified = verify_note(bid.receipt, [keys.log_signer().verifier()])
+    assert f"ciphertext-sha256 {hashlib.sha256(envelope).hexdigest()}" in verified.text
+    assert f"ledger-index {bid.ledger_index}" in verified.text
+    event = DomainEvent.objects.get(type="bidding.bid.received")
+    assert event.payload == {} and not event.subjects.exists()
+    assert org.credit_code not in str(event.payload)
+
+
+def test_a_later_submission_supersedes_and_withdrawal(open_tender):
+    tender, org, bidder = open_tender
+    section = tender.sections.first()
+    _s, envelope, signing, _e = seal(b"first")
+    first = submit(bidder, section, org, envelope, signing)
+    _s, envelope2, signing2, _e = seal(b"second")
+    second = submit(bidder, section, org, envelope2, signing2)
+    first.refresh_from_db()
+    assert first.status == Bid.Status.SUPERSEDED and second.version == 2
+    services.withdraw_bid(bidder, second)
+    second.refresh_from_db()
+    assert second.status == Bid.Status.WITHDRAWN
+
+
+def test_one_millisecond_late_is_refused_with_deadline_and_server_time(open_tender, clock):
+    tender, org, bidder = open_tender
+    section = tender.sections.first()
+    _s, envelope, signing, _e = seal(b"late")
+    sha = hashlib.sha256(envelope).hexdigest()
+    upload = services.start_upload(bidder, section, size=len(envelope), sha256=sha)
+    services.append_chunk(
+        bidder, upload.pk, offset=0, stream=io.BytesIO(envelope), length=len(envelope)
+    )
+    clock.set(tender.bid_deadline + dt.timedelta(milliseconds=1))
+    suite = get_suite(SUITE)
+    commitment = suite.hash(b"late").hex()
+    message = services.commitment_message(section, org, sha, commitment)
+    with pytest.raises(Conflict) as caught:
+        services.commit_bid(
+            bidder,
+            upload.pk,
+            suite=SUITE,
+            commitment=commitment,
+            signature=base64.b64encode(suite.sign(signing.private, message)).decode(),
+            public_key=base64.b64encode(signing.public).decode(),
+        )
+    assert caught.value.rule == "late_bid_refused"
+    assert ".001" in str(caught.value)  # the server time, to the millisecond
+    assert not Bid.objects.exists()
+
+
+def test_refusals(open_tender):
+    tender, _org, bidder = open_tender
+    section = tender.sections.first()
+    _s, envelope, signing, _e = seal(b"x")
+    sha = hashlib.sha256(envelope).hexdigest()
+    upload = services.start_upload(bidder, section, size=len(envelope), sha256=sha)
+    with pytest.raises(Conflict) as caught:
+        services.append_chunk(bidder, upload.pk, offset=5, stream=io.BytesIO(b"abc"), length=3)
+    assert caught.value.rule == "upload_offset"
+    with pytest.raises(Conflict) as caught:
+        services.commit_bid(
+            bidder, upload.pk, suite=SUITE, commitment="00" * 32, signature="", public_key=""
+        )
+    assert caught.value.rule == "upload_incomplete"
+    services.append_chunk(
+        bidder, upload.pk, offset=0, stream=io.BytesIO(envelope), length=len(envelope)
+    )
+    with pytest.raises(InvalidInput) as caught:
+        services.commit_bid(
+            bidder,
+            upload.pk,
+            suite=SUITE,
+            commitment="00" * 32,
+            signature=base64.b64encode(b"\0" * 64).decode(),
+            public_key=base64.b64encode(signing.public).decode(),
+        )
+    assert caught.value.rule == "bid_signature"
+    _other_org, stranger = market_entity()
+    with pytest.raises(NotAllowed) as caught:
+        services.start_upload(stranger, section, size=10, sha256="0" * 64)
+    assert caught.value.rule == "obtained_documents"
+    assert not Bid.objects.exists()
+    assert BidUpload.objects.count() == 1
