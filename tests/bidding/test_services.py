@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import hashlib
 import io
+from decimal import Decimal
 
 import pytest
 
@@ -157,3 +158,21 @@ def test_refusals(open_tender):
     assert caught.value.rule == "obtained_documents"
     assert not Bid.objects.exists()
     assert BidUpload.objects.count() == 1
+
+
+def test_package_round_trip_and_tamper():
+    from openbid.bidding import package
+
+    data = package.build(
+        {"商务标.pdf": b"%PDF-1.7 a", "技术标.pdf": b"%PDF-1.7 b"},
+        {"price": "12345678.5", "duration_days": 360},
+        tool="t",
+        machine="m",
+    )
+    parsed = package.read(data)
+    assert parsed.price == Decimal("12345678.50")
+    assert parsed.files["技术标.pdf"] == b"%PDF-1.7 b"
+    with pytest.raises(package.PackageError):
+        package.read(data.replace(b"%PDF-1.7 b", b"%PDF-1.7 c"))
+    with pytest.raises(package.PackageError):
+        package.build({"a.pdf": b"x"}, {"price": "-1"}, tool="t", machine="m")
