@@ -60,8 +60,10 @@ INSTALLED_APPS = [
     "openbid.core",
     "openbid.accounts",
     "openbid.ledger",
+    "openbid.crypto",
     "openbid.tendering",
     "openbid.bidding",
+    "openbid.opening",
 ]
 
 MIDDLEWARE = [

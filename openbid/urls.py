@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("ledger/", include("openbid.ledger.urls")),
     path("", include("openbid.tendering.urls")),
+    path("", include("openbid.opening.urls")),
     path("", include("openbid.accounts.urls")),
 ]
