@@ -6,3 +6,6 @@ class BiddingConfig(AppConfig):
     name = "openbid.bidding"
     label = "bidding"
     verbose_name = _("Bidding")
+
+    def ready(self) -> None:
+        from openbid.bidding import tasks  # noqa: F401  (registers the clock-loop handlers)

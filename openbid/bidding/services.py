@@ -34,7 +34,7 @@ from openbid.bidding.models import Bid, BidUpload
 from openbid.core import clock
 from openbid.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from openbid.core.events import record_event, service
-from openbid.crypto.suites import SUITES, get_suite
+from openbid.crypto.suites import ENVELOPE_MAGIC, ENVELOPE_VERSION, SUITES, get_suite
 from openbid.ledger import keys
 from openbid.ledger.note import sign_note
 from openbid.tendering.lifecycle import State
@@ -150,16 +150,53 @@ def _own_upload(actor: Actor, upload_id: object) -> BidUpload:
     return upload
 
 
-@service
 def append_chunk(
     actor: Actor, upload_id: object, *, offset: int, stream: IO[bytes], length: int
 ) -> BidUpload:
     """Append ``length`` bytes read from ``stream`` at ``offset`` (resumable, streamed to disk).
 
     A chunk at an offset other than the bytes received so far is refused naming the offset to
-    resume from, so a retried chunk is never written twice.
+    resume from, so a retried chunk is never written twice. The bytes are written before the
+    transaction that records them, so a slow connection holds no database lock; if two requests
+    race for the same offset, only one is recorded, and a mismatch shows at the commit's hash
+    check. Chunks are refused once the deadline has passed.
     """
-    upload = _own_upload(actor, upload_id)
+    membership = require_role(actor, Role.BIDDER_STAFF, action=_("Uploading a bid"))
+    upload = (
+        BidUpload.objects.select_related("section__tender")
+        .filter(pk=str(upload_id), organisation=membership.organisation)
+        .first()
+    )
+    if upload is None:
+        raise NotFound(_("No such upload."), field="upload", rule="exists")
+    _check_chunk(upload, offset, length)
+    tender = upload.section.tender
+    now = clock.now()
+    if tender.status != State.PUBLISHED or now >= tender.bid_deadline:
+        raise _deadline_error(tender, now)
+    path = partial_path(upload)
+    written = 0
+    with path.open("r+b") as handle:
+        handle.seek(offset)
+        while written < length:
+            block = stream.read(min(1024 * 1024, length - written))
+            if not block:
+                break
+            handle.write(block)
+            written += len(block)
+        handle.flush()
+        os.fsync(handle.fileno())
+    if written != length:
+        raise InvalidInput(
+            _("The chunk ended after %(n)d of %(length)d bytes; send it again.")
+            % {"n": written, "length": length},
+            field="length",
+            rule="chunk_size",
+        )
+    return _record_chunk(actor, upload.pk, offset, length)
+
+
+def _check_chunk(upload: BidUpload, offset: int, length: int) -> None:
     if upload.bid_id is not None:
         raise Conflict(_("This upload is already committed."), field="upload", rule="upload_state")
     if offset != upload.received:
@@ -175,30 +212,25 @@ def append_chunk(
             field="length",
             rule="chunk_size",
         )
-    path = partial_path(upload)
-    written = 0
-    with path.open("r+b") as handle:
-        handle.seek(offset)
-        while written < length:
-            block = stream.read(min(1024 * 1024, length - written))
-            if not block:
-                break
-            handle.write(block)
-            written += len(block)
-        handle.truncate(offset + written)
-        handle.flush()
-        os.fsync(handle.fileno())
-    if written != length:
-        raise InvalidInput(
-            _("The chunk ended after %(n)d of %(length)d bytes; send it again.")
-            % {"n": written, "length": length},
-            field="length",
-            rule="chunk_size",
-        )
-    upload.received = offset + written
+
+
+@service
+def _record_chunk(actor: Actor, upload_id: object, offset: int, length: int) -> BidUpload:
+    upload = _own_upload(actor, upload_id)
+    _check_chunk(upload, offset, length)
+    upload.received = offset + length
     upload.updated_at = clock.now()
     upload.save(update_fields=["received", "updated_at"])
     return upload
+
+
+def _envelope_names_suite(head: bytes, suite: str) -> bool:
+    """Whether an envelope header (see ``openbid.crypto.suites``) names ``suite``."""
+    magic = ENVELOPE_MAGIC + bytes([ENVELOPE_VERSION])
+    if not head.startswith(magic) or len(head) < len(magic) + 1:
+        return False
+    length = head[len(magic)]
+    return head[len(magic) + 1 : len(magic) + 1 + length] == suite.encode()
 
 
 def _file_sha256(path: Path) -> str:
@@ -268,6 +300,14 @@ def commit_bid(
             rule="crypto_suite",
         )
     crypto = get_suite(suite)
+    with path.open("rb") as handle:
+        head = handle.read(64)
+    if not _envelope_names_suite(head, suite):
+        raise InvalidInput(
+            _("The upload is not a sealed envelope of the suite %(suite)s.") % {"suite": suite},
+            field="suite",
+            rule="crypto_suite",
+        )
     commitment = (commitment or "").strip().lower()
     if len(commitment) != 2 * len(crypto.hash(b"")) or any(
         c not in "0123456789abcdef" for c in commitment
@@ -378,7 +418,7 @@ def withdraw_bid(actor: Actor, bid: Bid) -> Bid:
         raise NotFound(_("No such bid."), field="bid", rule="exists")
     tender = Tender.objects.select_for_update().get(pk=bid.section.tender_id)
     now = clock.now()
-    if now >= tender.bid_deadline:
+    if tender.status != State.PUBLISHED or now >= tender.bid_deadline:
         raise _deadline_error(tender, now)
     if bid.status != Bid.Status.VALID:
         raise Conflict(_("Only the valid bid can be withdrawn."), field="bid", rule="bid_state")

@@ -4,8 +4,12 @@
   envelope format, and the two suites ``intl-2026`` (Ed25519, HPKE X25519/HKDF-SHA256/AES-256-GCM,
   SHA-256) and ``sm-2026`` (SM2 with SM3, SM2 encryption, SM4-GCM, SM3).
 * :mod:`openbid.crypto.sm` — SM2 over ``gmalg``, SM3 and SM4 over ``cryptography``.
+* :mod:`openbid.crypto.x509` and :mod:`openbid.crypto.testca` — certificate path validation with
+  CRLs across several trusted CAs (CA 互认), and a small CA for demos and tests.
+* :mod:`openbid.crypto.escrow` — k-of-n custodians holding SLIP-0039 shares of an escrow key.
 
-Pure Python modules: no Django models, no app configuration.
+Those modules are pure Python. The Django app (``models``, ``services``) keeps the trust store
+and the certificates people register.
 """
 
 from openbid.crypto.errors import CryptoError, DecryptionFailed, InvalidEnvelope, InvalidKey

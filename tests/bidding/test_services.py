@@ -176,3 +176,21 @@ def test_package_round_trip_and_tamper():
         package.read(data.replace(b"%PDF-1.7 b", b"%PDF-1.7 c"))
     with pytest.raises(package.PackageError):
         package.build({"a.pdf": b"x"}, {"price": "-1"}, tool="t", machine="m")
+
+
+def test_unfinished_uploads_are_discarded_after_the_deadline(open_tender, clock):
+    from openbid.core import clockloop
+
+    tender, _org, bidder = open_tender
+    section = tender.sections.first()
+    upload = services.start_upload(bidder, section, size=10, sha256="0" * 64)
+    services.append_chunk(bidder, upload.pk, offset=0, stream=io.BytesIO(b"12345"), length=5)
+    assert services.partial_path(upload).exists()
+    assert clockloop.tick()["bidding.discard_unfinished_uploads"] == 0
+    clock.set(tender.bid_deadline)
+    with pytest.raises(Conflict) as caught:
+        services.append_chunk(bidder, upload.pk, offset=5, stream=io.BytesIO(b"67890"), length=5)
+    assert caught.value.rule == "late_bid_refused"
+    assert clockloop.tick()["bidding.discard_unfinished_uploads"] == 1
+    assert not services.partial_path(upload).exists()
+    assert not Bid.objects.exists()
