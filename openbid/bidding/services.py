@@ -18,7 +18,7 @@ import os
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.files import File
@@ -224,6 +224,24 @@ def _record_chunk(actor: Actor, upload_id: object, offset: int, length: int) -> 
     return upload
 
 
+def _make_durable(storage: Any, name: str) -> None:
+    """fsync a file stored on local disk (and its folder) before its receipt is issued.
+
+    Object stores acknowledge a write once it is durable; the local file system does not.
+    """
+    try:
+        local = Path(storage.path(name))
+    except NotImplementedError:
+        return
+    with local.open("rb") as handle:
+        os.fsync(handle.fileno())
+    folder = os.open(local.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
 def _envelope_names_suite(head: bytes, suite: str) -> bool:
     """Whether an envelope header (see ``openbid.crypto.suites``) names ``suite``."""
     magic = ENVELOPE_MAGIC + bytes([ENVELOPE_VERSION])
@@ -331,6 +349,7 @@ def commit_bid(
     if not default_storage.exists(name):
         with path.open("rb") as handle:
             name = default_storage.save(name, File(handle))
+        _make_durable(default_storage, name)
     return _record_bid(actor, upload.pk, name, actual, suite, commitment, signature, public_key)
 
 

@@ -9,8 +9,11 @@ refused, since verifiers look keys up by name.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import tempfile
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -37,12 +40,30 @@ def witness_name() -> str:
     return str(settings.OPENBID_WITNESS_NAME)
 
 
+_create_lock = threading.Lock()
+
+
 def _stored(path: Path, generate: str) -> str:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(generate + "\n")
+    """The key kept at ``path``, created once with ``generate`` if missing.
+
+    The key is written to a private temporary file and linked into place, so a reader never sees
+    a half-written key and, when several threads or processes start at once, exactly one key wins.
+    """
+    with _create_lock:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(generate + "\n")
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.chmod(tmp, 0o600)
+                # If another process created it first, theirs is the key.
+                with contextlib.suppress(FileExistsError):
+                    os.link(tmp, path)
+            finally:
+                os.unlink(tmp)
     return path.read_text().strip()
 
 

@@ -146,3 +146,28 @@ def test_new_checkpoint_queues_cosignature_collection(clock, settings):
     assert clockloop.tick()["ledger.checkpoint"] == 1
     queued = DBTaskResult.objects.get()
     assert queued.task_path.endswith("collect_cosignatures")
+
+
+def test_keys_are_created_once_when_many_threads_start_together(tmp_path):
+    import threading
+
+    from openbid.ledger import keys
+
+    path = tmp_path / "k.key"
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def read(n: int) -> None:
+        try:
+            results.append(keys._stored(path, f"key-{n}"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(set(results)) == 1 and results[0].startswith("key-")
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
