@@ -1,16 +1,27 @@
-"""The demo scenario: organisations and people for every role, then a tender, made through the
-services.
+"""The demo scenario: organisations and people for every role, a tender opened in the past, then a
+tender published today, made through the services.
 
 Each step is a service call, exactly as a person would make it through the web or the API, so the
-demo also exercises the rules and fills the event record. The tender's schedule is computed from
-the platform clock and the holiday calendar, so the demo runs on any day; when the calendar does
-not cover the dates it needs, the tender part is skipped with a line saying why.
+demo also exercises the rules and fills the event record. To show a whole opening without waiting
+for a bid deadline, the demo first sets the platform clock back about 40 days and plays a
+completed tender step by step on it: five bidders obtain the documents, seal their bids on their
+own machines and submit them before the deadline; the opening starts at the deadline, each bidder
+releases its key, the bids are read out, an objection is answered and the agency signs the opening
+record. The clock then returns to the present (never beyond it), where the live tender is
+published, so every event in the ledger is in time order. Schedules are computed from the clock
+and the holiday calendar, so the demo runs on any day; when the calendar does not cover the dates
+a part needs, that part is skipped with a line saying why.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import io
 from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -20,9 +31,17 @@ from openbid.accounts import services
 from openbid.accounts.credit_code import generate_credit_code
 from openbid.accounts.models import Organisation, User
 from openbid.accounts.roles import OrgType, Role
+from openbid.bidding import package
+from openbid.bidding import services as bidding
+from openbid.bidding.models import Bid
 from openbid.core import clock, rules, workdays
+from openbid.core.models import DomainEvent
+from openbid.crypto.suites import get_suite
+from openbid.opening import services as opening
+from openbid.opening.aad import bid_aad
+from openbid.opening.models import OpenedBid, OpeningSession
 from openbid.tendering import services as tendering
-from openbid.tendering.models import Tender
+from openbid.tendering.models import Section, Tender
 
 DEMO_PASSWORD = "openbid-demo-2026"  # noqa: S105 - printed for the demo users, not a secret
 DEMO_REGION = "330100"  # 杭州市
@@ -34,10 +53,14 @@ _MARKET_ENTITIES = [
     ("91", "MA2DEM003", "第一建设工程有限公司", OrgType.BIDDER, "bidder1"),
     ("91", "MA2DEM004", "第二建设工程有限公司", OrgType.BIDDER, "bidder2"),
     ("91", "MA2DEM005", "第三建设工程有限公司", OrgType.BIDDER, "bidder3"),
+    ("91", "MA2DEM008", "第四建设工程有限公司", OrgType.BIDDER, "bidder4"),
+    ("91", "MA2DEM009", "第五建设工程有限公司", OrgType.BIDDER, "bidder5"),
     ("12", "MB0DEM006", "示范市建筑设计研究院", OrgType.EXPERT_EMPLOYER, "expert"),
 ]
 _CENTRE = ("11", "MB0DEM000", "示范市公共资源交易中心")
 _REGULATOR = ("11", "MB0DEM007", "示范市发展和改革委员会")
+
+People = dict[str, tuple[Organisation, User]]
 
 
 def _code(prefix: str, body: str) -> str:
@@ -49,7 +72,80 @@ def demo_present() -> bool:
 
 
 def run_demo() -> Iterator[str]:
-    """Create the demo organisations and people; yield a line per step."""
+    """Create the demo organisations and people, a tender opened in the past and a tender
+    published today; yield a line per step.
+
+    The whole scenario runs before the first line is yielded, so the platform clock is back where
+    it was (running, or frozen at the time a test set) whether or not the lines are all read.
+    """
+    yield from _run()
+
+
+def _frozen_at() -> dt.datetime | None:
+    """The time the platform clock is frozen at (a test or a simulation), or ``None`` if it runs.
+
+    ``openbid.core.clock`` has no public reader for this; the demo needs it to put the clock back
+    exactly as it found it.
+    """
+    return clock._frozen
+
+
+def _restore_clock(frozen_at: dt.datetime | None) -> None:
+    if frozen_at is None:
+        clock.unfreeze()
+    else:
+        clock.freeze(frozen_at)
+
+
+def _run() -> list[str]:
+    out: list[str] = []
+    frozen_at = _frozen_at()
+    present = clock.now()
+    try:
+        past, why_not = completed_schedule(present)
+        if past is not None:
+            # Before any row is written: the organisations, too, are registered in the past.
+            clock.freeze(past["start"])
+            out.append(
+                f"The platform clock is set back to {_time(past['start'])} to play a completed "
+                "tender; it returns to the present afterwards."
+            )
+        people = _organisations(out)
+
+        if past is None:
+            out.append(f"Completed opening demo skipped: {why_not}")
+        else:
+            try:
+                with transaction.atomic():  # the completed tender happens whole or not at all
+                    lines = _completed_demo(people, past)
+            except workdays.CalendarNotCovered as exc:
+                out.append(f"Completed opening demo skipped: {exc}")
+            else:
+                out.extend(lines)
+            reached = clock.now()
+            _restore_clock(frozen_at)
+            if clock.now() < reached:  # cannot happen: the scenario ends weeks before the present
+                raise RuntimeError("the completed tender ran past the present")
+            out.append(f"The platform clock is back at the present: {_time(clock.now())}")
+
+        try:
+            with transaction.atomic():  # the tender part happens whole or not at all
+                lines = _tender_demo(people)
+        except workdays.CalendarNotCovered as exc:
+            out.append(f"Tender demo skipped: {exc}")
+        else:
+            out.extend(lines)
+    finally:
+        _restore_clock(frozen_at)
+
+    out.append(f"All demo logins use the password: {DEMO_PASSWORD}")
+    users = ", ".join(User.objects.order_by("id").values_list("username", flat=True))
+    out.append(f"Logins: {users}")
+    return out
+
+
+def _organisations(out: list[str]) -> People:
+    """The trading centre, the regulator and the market entities, with one login each."""
     centre = services.create_public_body(
         None,
         name=_CENTRE[2],
@@ -57,7 +153,7 @@ def run_demo() -> Iterator[str]:
         org_type=OrgType.TRADING_CENTRE,
         region_code=DEMO_REGION,
     )
-    yield f"created trading centre {centre.name} ({centre.credit_code})"
+    out.append(f"created trading centre {centre.name} ({centre.credit_code})")
     staff = services.add_person(
         None,
         centre,
@@ -67,7 +163,7 @@ def run_demo() -> Iterator[str]:
         display_name="交易中心 王工",
         is_admin=True,
     ).user
-    yield "  login centre: trading centre staff"
+    out.append("  login centre: trading centre staff")
     services.add_person(
         staff,
         centre,
@@ -76,7 +172,7 @@ def run_demo() -> Iterator[str]:
         role=Role.AUDITOR,
         display_name="审计 赵工",
     )
-    yield "  login auditor: auditor (read-only)"
+    out.append("  login auditor: auditor (read-only)")
 
     regulator = services.create_public_body(
         staff,
@@ -94,9 +190,9 @@ def run_demo() -> Iterator[str]:
         display_name="监督 李处",
         is_admin=True,
     )
-    yield f"created regulator {regulator.name}\n  login regulator: regulator"
+    out.append(f"created regulator {regulator.name}\n  login regulator: regulator")
 
-    people: dict[str, tuple[Organisation, User]] = {}
+    people: People = {}
     for prefix, body, name, org_type, login in _MARKET_ENTITIES:
         org, user = services.register_market_entity(
             name=name,
@@ -110,23 +206,12 @@ def run_demo() -> Iterator[str]:
             accept_commitment=True,
         )
         people[login] = (org, user)
-        yield f"registered {OrgType(org_type).label}: {org.name} ({org.credit_code})"
-        yield f"  login {login}"
+        out.append(f"registered {OrgType(org_type).label}: {org.name} ({org.credit_code})")
+        out.append(f"  login {login}")
         if org_type != OrgType.BIDDER or login == "bidder1":
             services.verify_organisation(staff, org, note="营业执照信息核验一致")
-            yield "  verified by the trading centre"
-
-    try:
-        with transaction.atomic():  # the tender part happens whole or not at all
-            lines = _tender_demo(people)
-    except workdays.CalendarNotCovered as exc:
-        yield f"Tender demo skipped: {exc}"
-    else:
-        yield from lines
-
-    yield f"All demo logins use the password: {DEMO_PASSWORD}"
-    users = ", ".join(User.objects.order_by("id").values_list("username", flat=True))
-    yield f"Logins: {users}"
+            out.append("  verified by the trading centre")
+    return people
 
 
 # --- the tender ----------------------------------------------------------------------------------
@@ -299,4 +384,280 @@ def _tender_demo(people: dict[str, tuple[Organisation, User]]) -> list[str]:
         f"bidder1 asked a question; the agency answered it in clarification "
         f"no. {clarification.number} (bid deadline unchanged)"
     )
+    return out
+
+
+# --- the completed tender, played in the past ------------------------------------------------------
+
+COMPLETED_PROJECT_SERIAL = "000002"
+PAST_DAYS = 40  # how far back the completed tender starts
+BID_SUITE = "intl-2026"
+
+# (login, price in yuan, duration in days, project manager) of the five bids, in submission order
+COMPLETED_BIDS = [
+    ("bidder1", "17368000.00", 360, "王建国"),
+    ("bidder2", "17845500.00", 330, "李明"),
+    ("bidder3", "16990000.00", 365, "陈思远"),
+    ("bidder4", "18120000.00", 300, "赵强"),
+    ("bidder5", "17512300.50", 345, "孙立"),
+]
+
+
+def completed_schedule(present: dt.datetime) -> tuple[dict[str, dt.datetime] | None, str]:
+    """When the completed tender happens: it starts (``start``) at 09:00 China time on the working
+    day on or before ``PAST_DAYS`` days before ``present``; documents are issued from an hour later
+    and the bid deadline follows ``demo_schedule``; bids are submitted the afternoon before it.
+
+    Returns the times, or ``None`` and why the completed tender cannot be played: the holiday
+    calendar does not cover its dates, or the event record already holds events after its start
+    (the demo never writes into the past of an existing record).
+    """
+    try:
+        calendar = workdays.WorkingCalendar()
+        local = present.astimezone(workdays.CHINA_TZ)
+        day = calendar.working_day_on_or_before(local.date() - dt.timedelta(days=PAST_DAYS))
+        start = dt.datetime.combine(day, dt.time(9, 0), tzinfo=workdays.CHINA_TZ)
+        schedule = demo_schedule(start + dt.timedelta(hours=1))
+    except workdays.CalendarNotCovered as exc:
+        return None, str(exc)
+    deadline = schedule["bid_deadline"]
+    times = {
+        "start": start,
+        **schedule,
+        "obtain": start + dt.timedelta(days=1, hours=1),
+        "submit": dt.datetime.combine(
+            deadline.astimezone(workdays.CHINA_TZ).date() - dt.timedelta(days=1),
+            dt.time(14, 0),
+            tzinfo=workdays.CHINA_TZ,
+        ),
+        "opening": deadline + dt.timedelta(minutes=1),
+    }
+    if times["opening"] + dt.timedelta(hours=2) > present:
+        return None, f"its bid deadline {_time(deadline)} is not yet past"
+    latest = DomainEvent.objects.order_by("-id").values_list("occurred_at", flat=True).first()
+    if latest is not None and latest > start:
+        return None, (
+            f"the event record already has events after {_time(start)}, and events stay in "
+            "time order"
+        )
+    return times, ""
+
+
+def _move_to(moment: dt.datetime) -> dt.datetime:
+    """Advance the (frozen) platform clock to ``moment``; it never goes back."""
+    now = clock.now()
+    if moment < now:
+        raise RuntimeError(f"the demo clock would go back from {now} to {moment}")
+    return clock.advance(moment - now)
+
+
+def _bid_package(login: str, org: Organisation, price: str, days: int, manager: str) -> bytes:
+    """What a bidder seals: its bid letter and technical proposal (generated PDFs of a few KB)
+    and the bid form read out at the opening."""
+    number = login.removeprefix("bidder")
+    letter = demo_pdf(
+        [
+            "openbid demo - bid letter",
+            f"Bidder {number}, unified social credit code {org.credit_code}",
+            f"Bid price: {Decimal(price):,.2f} yuan (tax included)",
+            f"Construction period: {days} calendar days; quality: qualified",
+            "Bid validity: 90 days from the bid deadline",
+        ]
+    )
+    proposal = demo_pdf(
+        [f"openbid demo - technical proposal of bidder {number}"]
+        + [
+            f"{n}. Method statement for work item {n}: sequence, crew, plant, quality and "
+            f"safety checks, environmental measures (week {n} to week {n + 4})."
+            for n in range(1, 31)
+        ]
+    )
+    return package.build(
+        {"投标函.pdf": letter, "技术标.pdf": proposal},
+        {"price": price, "duration_days": days, "项目经理": manager, "质量目标": "合格"},
+        tool="openbid demo",
+        machine=hashlib.sha256(f"openbid demo machine of {login}".encode()).hexdigest(),
+    )
+
+
+@dataclass
+class _Sealed:
+    """A submitted bid and the data key its bidder keeps (in memory only) until the opening."""
+
+    login: str
+    bid: Bid
+    data_key: bytes
+    size: int
+
+
+def _seal_and_submit(
+    login: str, org: Organisation, user: User, section: Section, plaintext: bytes
+) -> _Sealed:
+    """What the bidder client does: seal to the bidder's own key, sign the commitment, upload the
+    envelope in two chunks and commit it."""
+    suite = get_suite(BID_SUITE)
+    encryption = suite.generate_encryption_key()
+    signing = suite.generate_signing_key()
+    envelope = suite.seal([encryption.public], plaintext, bid_aad(section))
+    sha = hashlib.sha256(envelope).hexdigest()
+    upload = bidding.start_upload(user, section, size=len(envelope), sha256=sha)
+    half = len(envelope) // 2
+    bidding.append_chunk(user, upload.pk, offset=0, stream=io.BytesIO(envelope[:half]), length=half)
+    _move_to(clock.now() + dt.timedelta(minutes=1))
+    rest = envelope[half:]
+    bidding.append_chunk(user, upload.pk, offset=half, stream=io.BytesIO(rest), length=len(rest))
+    commitment = suite.hash(plaintext).hex()
+    message = bidding.commitment_message(section, org, sha, commitment)
+    bid = bidding.commit_bid(
+        user,
+        upload.pk,
+        suite=BID_SUITE,
+        commitment=commitment,
+        signature=base64.b64encode(suite.sign(signing.private, message)).decode(),
+        public_key=base64.b64encode(signing.public).decode(),
+    )
+    # At the opening the bidder client unwraps the data key with the private key and releases it.
+    data_key = suite.unwrap(encryption.private, envelope)
+    return _Sealed(login, bid, data_key, len(envelope))
+
+
+def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
+    """A one-section tender from registration to the signed opening record, on the clock set back:
+    five bidders seal and submit before the deadline, and release their keys at the opening."""
+    tenderer_org, tenderer = people["tenderer"]
+    agency_org, agency = people["agency"]
+    out: list[str] = []
+
+    def step(text: str) -> None:
+        out.append(f"{_time(clock.now())}  {text}")
+
+    _move_to(times["start"] + dt.timedelta(minutes=10))
+    year = clock.today().year
+    project = tendering.register_project(
+        tenderer,
+        code=f"{year}-{DEMO_REGION}-48-01-{COMPLETED_PROJECT_SERIAL}",
+        name="示范滨江路道路改造工程",
+        region_code=DEMO_REGION,
+        industry="municipal",
+        funding_source="budget",
+        state_funding_percent="100",
+        estimated_investment="21000000",
+        approval_ref=f"杭发改审批〔{year}〕3号",
+        agency=agency_org.credit_code,
+    )
+    step(f"registered project {project.code} {project.name} (tenderer {tenderer_org.name})")
+
+    _move_to(times["start"] + dt.timedelta(minutes=20))
+    tender = tendering.create_tender(
+        agency,
+        project,
+        title=f"{project.name}施工招标",
+        kind=Tender.Kind.WORKS,
+        method=Tender.Method.OPEN,
+        evaluation_method=Tender.Evaluation.LOWEST_PRICE,
+        separated_award=False,
+        deposit_form=Tender.DepositForm.CASH_OR_GUARANTEE,
+        qualification="具备市政公用工程施工总承包二级及以上资质，具有有效的安全生产许可证",
+        sections=[
+            {
+                "name": "一标段 道路及排水工程",
+                "estimated_price": "18000000",
+                "ceiling_price": "18500000",
+                "deposit": "300000",
+            }
+        ],
+        doc_issue_start=times["doc_issue_start"],
+        doc_issue_end=times["doc_issue_end"],
+        question_deadline=times["question_deadline"],
+        bid_deadline=times["bid_deadline"],
+    )
+    pdf = demo_pdf(
+        [
+            "openbid demo - tender documents",
+            f"Project {project.code}: riverside road reconstruction works",
+            "Section 1: road and drainage works, ceiling price 18,500,000 yuan",
+            f"Bid deadline and opening: {_time(times['bid_deadline'])} (Beijing time)",
+        ]
+    )
+    tendering.upload_document(
+        agency, tender, ContentFile(pdf, name="招标文件.pdf"), filename="招标文件.pdf"
+    )
+    _move_to(times["start"] + dt.timedelta(minutes=30))
+    tendering.publish_tender(agency, tender)
+    tender.refresh_from_db()  # the service published its own copy of the row
+    step(
+        f"the agency published {tender.title} (one section, ceiling price 18,500,000.00 yuan); "
+        f"documents from {_time(times['doc_issue_start'])}, bid deadline and opening "
+        f"{_time(times['bid_deadline'])}"
+    )
+
+    for n, (login, *_bid) in enumerate(COMPLETED_BIDS):
+        _move_to(times["obtain"] + dt.timedelta(minutes=25 * n))
+        tendering.obtain_documents(people[login][1], tender)
+    step(f"bidder1 to bidder{len(COMPLETED_BIDS)} have obtained the documents")
+
+    section = tender.sections.get()
+    sealed: list[_Sealed] = []
+    for n, (login, price, days, manager) in enumerate(COMPLETED_BIDS):
+        _move_to(times["submit"] + dt.timedelta(minutes=20 * n))
+        org, user = people[login]
+        submitted = _seal_and_submit(
+            login, org, user, section, _bid_package(login, org, price, days, manager)
+        )
+        sealed.append(submitted)
+        step(
+            f"{login} sealed its bid with {BID_SUITE} ({submitted.size} bytes), uploaded it in "
+            f"2 chunks and committed it: receipt at ledger index {submitted.bid.ledger_index}"
+        )
+
+    _move_to(times["opening"])
+    opening.start_due_openings(tender_id=tender.pk)
+    session = OpeningSession.objects.get(tender=tender)
+    step(
+        f"bid deadline passed: the opening started; {len(sealed)} sealed bids await their keys "
+        f"until {_time(session.decryption_deadline)}"
+    )
+
+    # The keys are released one after another, well within the decryption window.
+    gap = min(dt.timedelta(minutes=2), (session.decryption_deadline - clock.now()) / 8)
+    for submitted in sealed:
+        _move_to(clock.now() + gap)
+        org, user = people[submitted.login]
+        opened = opening.release_key(user, submitted.bid, submitted.data_key)
+        if opened.status == OpenedBid.Status.OPENED and opened.price is not None:
+            step(
+                f"{submitted.login} released its key: bid {opened.order} {org.name} read out: "
+                f"{opened.price:,.2f} yuan, {opened.duration_days} days"
+            )
+        else:
+            step(f"{submitted.login} released its key: bid {opened.order} rejected")
+
+    # The window closes with the last key; the clock loop's pass changes nothing then.
+    opening.close_decryption(tender_id=tender.pk)
+    session.refresh_from_db()
+    counts = {status: session.bids.filter(status=status).count() for status in OpenedBid.Status}
+    closed = _time(session.closed_at) if session.closed_at else "-"
+    out.append(
+        f"  decryption closed at {closed}: {counts[OpenedBid.Status.OPENED]} bids opened, "
+        f"{counts[OpenedBid.Status.REJECTED]} rejected"
+    )
+
+    _move_to(clock.now() + gap)
+    objection = opening.raise_objection(
+        people["bidder3"][1],
+        session,
+        text="第4号投标人的工期为300日历天，明显短于其他投标人，请核实其唱标内容。",
+    )
+    step(f"bidder3 raised objection no. {objection.number} at the opening")
+    _move_to(clock.now() + gap)
+    opening.reply_objection(
+        agency,
+        objection,
+        reply="经核对，第4号投标人投标函载明工期300日历天，唱标无误；工期是否合理由评标委员会评审。",
+    )
+    step(f"the agency answered objection no. {objection.number} on the spot")
+
+    _move_to(clock.now() + gap)
+    session = opening.sign_opening_record(agency, session)
+    step(f"the agency signed the opening record and published it: SHA-256 {session.record_sha256}")
     return out

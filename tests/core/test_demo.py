@@ -1,22 +1,29 @@
-"""The demo scenario: from an empty database to a published tender with a clarification, all
-through the services, with a ledger that verifies; and on days the holiday calendar does not
-cover, the organisations without the tender."""
+"""The demo scenario: from an empty database to a tender opened in the past (five sealed bids
+submitted, opened and read out, the record signed) and a published tender with a clarification,
+all through the services, with a ledger that verifies and events in time order; and on days the
+holiday calendar does not cover, the organisations without the tenders."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import io
+import itertools
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 
 from openbid.accounts.models import Organisation
+from openbid.bidding.models import Bid
+from openbid.core import clock as platform_clock
 from openbid.core import workdays
 from openbid.core.models import DomainEvent
-from openbid.demo import demo_pdf, demo_schedule, run_demo
+from openbid.demo import COMPLETED_BIDS, completed_schedule, demo_pdf, demo_schedule, run_demo
+from openbid.ledger import keys
 from openbid.ledger.models import Entry
+from openbid.ledger.note import verify_note
+from openbid.opening.models import OpenedBid, OpeningSession
 from openbid.tendering.lifecycle import State
 from openbid.tendering.models import (
     Clarification,
@@ -44,18 +51,29 @@ def _media(settings, tmp_path):
     }
 
 
+LIVE_CODE = "2026-330100-48-01-000001"
+COMPLETED_CODE = "2026-330100-48-01-000002"
+
+
+def assert_events_in_time_order() -> None:
+    times = list(DomainEvent.objects.order_by("id").values_list("occurred_at", flat=True))
+    assert times
+    assert all(a <= b for a, b in itertools.pairwise(times))
+
+
 def test_demo_runs_a_tender_and_the_ledger_verifies(clock):
     assert not Organisation.objects.exists()
     out = io.StringIO()
     call_command("demo", stdout=out)
     output = out.getvalue()
+    assert clock.now() == dt.datetime(2026, 3, 2, 9, 0, tzinfo=CN)  # the clock is as it was
 
-    project = Project.objects.get()
+    project = Project.objects.get(code=LIVE_CODE)
     assert project.code == "2026-330100-48-01-000001"
     assert project.tenderer.name == "示范城市建设投资集团有限公司"
     assert project.agency is not None and project.agency.name == "诚信工程咨询有限公司"
     assert TenderPlan.objects.get().project == project
-    tender = Tender.objects.get()
+    tender = Tender.objects.get(project=project)
     assert tender.status == State.PUBLISHED
     assert tender.sections.count() == 2
     assert tender.created_by.username == "agency"
@@ -67,7 +85,7 @@ def test_demo_runs_a_tender_and_the_ledger_verifies(clock):
         content = f.read()
     assert content.startswith(b"%PDF-1.4") and content.rstrip().endswith(b"%%EOF")
     assert hashlib.sha256(content).hexdigest() == document.sha256
-    assert {o.obtained_by.username for o in DocumentObtainer.objects.all()} == {
+    assert {o.obtained_by.username for o in DocumentObtainer.objects.filter(tender=tender)} == {
         "bidder1",
         "bidder2",
     }
@@ -76,7 +94,7 @@ def test_demo_runs_a_tender_and_the_ledger_verifies(clock):
     assert question.answered_by == clarification
     assert not clarification.affects_preparation
     assert clarification.bid_deadline == clarification.previous_deadline == tender.bid_deadline
-    assert [n.kind for n in Notice.objects.order_by("id")] == [
+    assert [n.kind for n in Notice.objects.filter(tender=tender).order_by("id")] == [
         Notice.Kind.TENDER,
         Notice.Kind.CLARIFICATION,
     ]
@@ -90,20 +108,131 @@ def test_demo_runs_a_tender_and_the_ledger_verifies(clock):
     verified = io.StringIO()
     call_command("ledger", "verify", stdout=verified)
     assert verified.getvalue().rstrip().endswith("verified")
+    assert_events_in_time_order()
+
+
+def test_demo_opens_five_sealed_bids_in_the_past(clock):
+    lines = list(run_demo())
+    present = clock.now()
+    assert present == dt.datetime(2026, 3, 2, 9, 0, tzinfo=CN)
+
+    # Played from Wednesday 21 January (40 days back, 09:00); the deadline, 25 days after the
+    # documents, falls in the Spring Festival break and rolls to Tuesday 24 February.
+    start = dt.datetime(2026, 1, 21, 9, 0, tzinfo=CN)
+    assert Organisation.objects.order_by("id").first().registered_at == start
+    tender = Tender.objects.get(project__code=COMPLETED_CODE)
+    assert tender.status == State.OPENED
+    assert tender.doc_issue_start == start + dt.timedelta(hours=1)
+    assert tender.bid_deadline == dt.datetime(2026, 2, 24, 9, 30, tzinfo=CN)
+    assert tender.published_at is not None and tender.published_at < tender.doc_issue_start
+    assert {o.obtained_by.username for o in DocumentObtainer.objects.filter(tender=tender)} == {
+        login for login, *_rest in COMPLETED_BIDS
+    }
+
+    bids = Bid.objects.filter(section__tender=tender).order_by("committed_at")
+    assert bids.count() == 5
+    assert {b.suite for b in bids} == {"intl-2026"}
+    assert all(b.committed_at < tender.bid_deadline for b in bids)
+    assert all(b.size > 2048 for b in bids)  # files of a few KB, sealed
+
+    session = OpeningSession.objects.get(tender=tender)
+    assert session.started_at > tender.bid_deadline
+    opened = list(session.bids.order_by("order"))
+    assert [o.status for o in opened] == [OpenedBid.Status.OPENED] * 5
+    assert [f"{o.price:.2f}" for o in opened] == [price for _l, price, *_r in COMPLETED_BIDS]
+    assert [o.duration_days for o in opened] == [days for _l, _p, days, _m in COMPLETED_BIDS]
+    assert all(
+        o.released_at is not None and o.released_at < session.decryption_deadline for o in opened
+    )
+    assert session.status == OpeningSession.Status.CLOSED
+
+    objection = session.objections.get()
+    assert objection.raised_by.name == "第三建设工程有限公司"
+    assert (
+        objection.replied_by_org is not None
+        and objection.replied_by_org.name == "诚信工程咨询有限公司"
+    )
+
+    # The signed record: published in the past, verifying with the platform's log key.
+    assert session.published_at is not None and session.published_at < present
+    assert session.signed_by is not None and session.signed_by.username == "agency"
+    verified = verify_note(session.record_note, [keys.log_signer().verifier()])
+    assert verified.text == session.record_text
+    assert session.record_sha256 == hashlib.sha256(session.record_note.encode()).hexdigest()
+    for _login, price, _days, _manager in COMPLETED_BIDS:
+        assert f" price {price} " in session.record_text
+    assert "objection 1 by" in session.record_text and "reply 1 by" in session.record_text
+
+    output = "\n".join(lines)
+    assert lines[0].startswith("The platform clock is set back to 2026-01-21 09:00")
+    for price in ("17,368,000.00", "17,845,500.00", "16,990,000.00", "18,120,000.00"):
+        assert f"{price} yuan" in output
+    assert "17,512,300.50 yuan" in output
+    assert f"SHA-256 {session.record_sha256}" in output
+    assert "The platform clock is back at the present: 2026-03-02 09:00" in output
+    assert "skipped" not in output
+
+    # The live tender, published at the present, after everything above.
+    live = Tender.objects.get(project__code=LIVE_CODE)
+    assert live.status == State.PUBLISHED and live.published_at == present
+    assert_events_in_time_order()
+    assert DomainEvent.objects.order_by("-id").first().occurred_at == present
+    call_command("ledger", "verify", stdout=io.StringIO())
+
+
+def test_demo_leaves_a_running_clock_running():
+    platform_clock.unfreeze()
+    list(run_demo())
+    first, second = platform_clock.now(), platform_clock.now()
+    assert first is not second  # not frozen: each reading is a new time
+    assert_events_in_time_order()
+    assert DomainEvent.objects.order_by("-id").first().occurred_at <= platform_clock.now()
+
+
+def test_demo_does_not_write_into_the_past_of_an_existing_record(clock):
+    # Once the event record reaches past the start, the demo does not write before it.
+    assert completed_schedule(clock.now())[0] is not None
+    list(run_demo())
+    clock.advance(days=1)
+    schedule, why_not = completed_schedule(clock.now())
+    assert schedule is None
+    assert why_not.startswith("the event record already has events after 2026-01-22 09:00")
 
 
 def test_demo_skips_the_tender_when_the_calendar_ends(clock):
-    # In late December the deadline falls in a year whose holidays are not known yet.
+    # In late December the live deadline falls in a year whose holidays are not known yet; the
+    # completed tender, 40 days back, is all in 2026.
     clock.set("2026-12-21T09:00:00")
     with pytest.raises(workdays.CalendarNotCovered):
         demo_schedule(clock.now())
     lines = list(run_demo())
-    skipped = [line for line in lines if line.startswith("Tender demo skipped:")]
-    assert len(skipped) == 1 and "2027" in skipped[0]
-    assert Organisation.objects.filter(credit_code__isnull=False).count() == 8
-    assert not Project.objects.exists() and not Tender.objects.exists()
+    skipped = [line for line in lines if "skipped" in line]
+    assert len(skipped) == 1 and skipped[0].startswith("Tender demo skipped:")
+    assert "2027" in skipped[0]
+    assert Organisation.objects.filter(credit_code__isnull=False).count() == 10
+    assert Tender.objects.get().status == State.OPENED
+    assert not Tender.objects.filter(project__code=LIVE_CODE).exists()
     assert lines[-1].startswith("Logins:")
+    assert clock.now() == dt.datetime(2026, 12, 21, 9, 0, tzinfo=CN)
     call_command("ledger", "verify", stdout=io.StringIO())
+    assert_events_in_time_order()
+
+
+def test_demo_finishes_the_organisations_when_the_calendar_is_missing(clock):
+    # In March 2027 neither 40 days back nor 25 days ahead is in a known holiday schedule.
+    clock.set("2027-03-01T09:00:00")
+    lines = list(run_demo())
+    assert [line.split(":")[0] for line in lines if "skipped" in line] == [
+        "Completed opening demo skipped",
+        "Tender demo skipped",
+    ]
+    assert not any(line.startswith("The platform clock") for line in lines)
+    assert Organisation.objects.filter(credit_code__isnull=False).count() == 10
+    assert not Project.objects.exists() and not Tender.objects.exists()
+    assert lines[-1].startswith("Logins:") and "bidder5" in lines[-1]
+    assert clock.now() == dt.datetime(2027, 3, 1, 9, 0, tzinfo=CN)
+    call_command("ledger", "verify", stdout=io.StringIO())
+    assert_events_in_time_order()
 
 
 @pytest.mark.parametrize(
