@@ -212,3 +212,8 @@ OPENBID_LEDGER_CHECKPOINT_SECONDS = float(os.environ.get("OPENBID_LEDGER_CHECKPO
 OPENBID_MAX_DOCUMENT_BYTES = int(
     os.environ.get("OPENBID_MAX_DOCUMENT_BYTES", str(200 * 1024 * 1024))
 )
+
+# Sealed bids: the largest ciphertext accepted, and how long bidders have to release their keys
+# once the opening starts.
+OPENBID_MAX_BID_BYTES = int(os.environ.get("OPENBID_MAX_BID_BYTES", str(512 * 1024 * 1024)))
+OPENBID_DECRYPTION_WINDOW_MINUTES = int(os.environ.get("OPENBID_DECRYPTION_WINDOW_MINUTES", "30"))
