@@ -11,5 +11,6 @@ urlpatterns = [
     path("ledger/", include("openbid.ledger.urls")),
     path("", include("openbid.tendering.urls")),
     path("", include("openbid.opening.urls")),
+    path("", include("openbid.bidding.urls")),
     path("", include("openbid.accounts.urls")),
 ]

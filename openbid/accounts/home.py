@@ -106,6 +106,11 @@ ROLE_TASKS: dict[str, list[Task]] = {
             "tendering:tenders",
         ),
         Task(
+            _("My bids"),
+            _("Your sealed bids with their status and receipts; submit or withdraw them."),
+            "bidding:my_bids",
+        ),
+        Task(
             _("Your organisation"),
             _("Profile, status and people of your company."),
             "my_organisation",
