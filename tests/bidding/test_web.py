@@ -104,7 +104,11 @@ def post_bid(
 
 
 def field_errors(response: Any, field: str) -> list[str]:
-    return [str(e) for e in response.context["form"].errors.get(field, [])]
+    """The field's errors in English, the language the test's client reads the page in."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        return [str(e) for e in response.context["form"].errors.get(field, [])]
 
 
 def test_a_bidder_submits_through_the_page_and_sees_the_receipt(clock, tmp_path, monkeypatch):
