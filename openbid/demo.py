@@ -36,7 +36,11 @@ from openbid.bidding import services as bidding
 from openbid.bidding.models import Bid
 from openbid.core import clock, rules, workdays
 from openbid.core.models import DomainEvent
-from openbid.crypto.suites import get_suite
+from openbid.crypto import services as certificates
+from openbid.crypto.models import TrustedCA
+from openbid.crypto.suites import KeyPair, get_suite
+from openbid.crypto.testca import TestCA, _public_key_from_pair, to_pem
+from openbid.crypto.x509 import KeyType
 from openbid.opening import services as opening
 from openbid.opening.aad import bid_aad
 from openbid.opening.models import OpenedBid, OpeningSession
@@ -164,6 +168,7 @@ def _organisations(out: list[str]) -> People:
         is_admin=True,
     ).user
     out.append("  login centre: trading centre staff")
+    out += _trust_demo_ca(staff, centre.region_code)
     services.add_person(
         staff,
         centre,
@@ -490,6 +495,57 @@ class _Sealed:
     size: int
 
 
+#: The demo's certification authority (a built-in test CA: its key is derived from a public seed,
+#: so it is for demonstrations only).
+DEMO_CA_NAME = "示范CA（演示用）"
+#: How far the demo's CRL reaches either side of the time it is uploaded (the demo moves the
+#: clock back to tell a completed procurement).
+_DEMO_CRL_REACH = dt.timedelta(days=800)
+
+
+def _demo_ca() -> TestCA:
+    return TestCA.create_root(
+        DEMO_CA_NAME,
+        seed="openbid-demo-ca",
+        not_before=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+        organisation="示范CA",
+    )
+
+
+def _trust_demo_ca(staff: User, region_code: str) -> list[str]:
+    """The centre staff recognise the demo CA and upload its CRL (CA 互认)."""
+    ca = _demo_ca()
+    row = certificates.add_trusted_ca(
+        staff, name=DEMO_CA_NAME, region_code=region_code, certificate_pem=to_pem(ca.certificate)
+    )
+    now = clock.now()
+    certificates.add_crl(
+        staff,
+        ca=row,
+        crl_pem_or_der=to_pem(
+            ca.crl(this_update=now - _DEMO_CRL_REACH, next_update=now + _DEMO_CRL_REACH)
+        ),
+    )
+    return [f"  trusted CA {DEMO_CA_NAME} added by the trading centre, with its CRL"]
+
+
+def _certify(user: User, org: Organisation, signing: KeyPair) -> None:
+    """The demo CA issues the bidder's person a signing certificate for ``signing``, and the
+    person registers it on the platform."""
+    ca = _demo_ca()
+    if not TrustedCA.objects.filter(fingerprint=certificates.fingerprint(ca.certificate)).exists():
+        return  # not trusted: the commit will say so
+    key_type = KeyType.ED25519 if BID_SUITE == "intl-2026" else KeyType.SM2
+    certificate = ca.issue_person_certificate(
+        name=user.get_full_name() or user.get_username(),
+        public_key=_public_key_from_pair(signing, key_type),
+        credit_code=org.credit_code,
+        organisation=org.name,
+        not_before=clock.now() - dt.timedelta(days=1),
+    )
+    certificates.register_certificate(user, certificate_pem=to_pem(certificate), purpose="signing")
+
+
 def _seal_and_submit(
     login: str, org: Organisation, user: User, section: Section, plaintext: bytes
 ) -> _Sealed:
@@ -498,6 +554,7 @@ def _seal_and_submit(
     suite = get_suite(BID_SUITE)
     encryption = suite.generate_encryption_key()
     signing = suite.generate_signing_key()
+    _certify(user, org, signing)
     envelope = suite.seal([encryption.public], plaintext, bid_aad(section))
     sha = hashlib.sha256(envelope).hexdigest()
     upload = bidding.start_upload(user, section, size=len(envelope), sha256=sha)

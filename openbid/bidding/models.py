@@ -65,6 +65,14 @@ class Bid(models.Model):
     commitment = models.CharField(_("plaintext commitment (hex)"), max_length=128)
     signature = models.TextField(_("bidder's signature (base64)"))
     signer_public_key = models.TextField(_("bidder's public key (base64)"))
+    signer_certificate = models.ForeignKey(
+        "crypto.PersonCertificate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("bidder's signing certificate"),
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.VALID
     )

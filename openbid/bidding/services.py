@@ -34,6 +34,7 @@ from openbid.bidding.models import Bid, BidUpload
 from openbid.core import clock
 from openbid.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from openbid.core.events import record_event, service
+from openbid.crypto.services import require_signing_key
 from openbid.crypto.suites import ENVELOPE_MAGIC, ENVELOPE_VERSION, SUITES, get_suite
 from openbid.ledger import keys
 from openbid.ledger.note import sign_note
@@ -373,6 +374,25 @@ def _record_bid(
     if upload.bid_id is not None:
         return Bid.objects.get(pk=upload.bid_id)
     organisation = upload.organisation
+    # The signing key must be certified: a registered, currently valid signing certificate of
+    # the person who submits, for this organisation, from any trusted CA (CA 互认).
+    certificate = require_signing_key(
+        upload.started_by or signed_in(actor),
+        organisation,
+        _b64(public_key, "public_key"),
+        now,
+        field="public_key",
+    )
+    if certificate.suite != suite:
+        raise InvalidInput(
+            _(
+                "The signing certificate is for the crypto suite %(cert)s, but the bid is sealed "
+                "with %(suite)s."
+            )
+            % {"cert": certificate.suite or "-", "suite": suite},
+            field="suite",
+            rule="certificate_suite",
+        )
     previous = (
         Bid.objects.select_for_update()
         .filter(section=section, organisation=organisation, status=Bid.Status.VALID)
@@ -400,6 +420,7 @@ def _record_bid(
         commitment=commitment,
         signature=signature,
         signer_public_key=public_key,
+        signer_certificate=certificate,
         committed_at=now,
         digest_salt=salt,
     )
@@ -425,6 +446,11 @@ def receipt_text(bid: Bid) -> str:
         f"ciphertext-sha256 {bid.ciphertext_sha256}\ncommitment {bid.commitment}\n"
         f"time {bid.committed_at.astimezone(dt.UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}\n"
         f"ledger-index {bid.ledger_index}\n"
+        + (
+            f"signer-certificate {bid.signer_certificate.fingerprint}\n"
+            if bid.signer_certificate is not None
+            else ""
+        )
     )
 
 

@@ -30,6 +30,7 @@ from openbid.ledger.note import verify_note
 from openbid.opening.aad import bid_aad
 from openbid.tendering import services as tendering
 from openbid.tendering.models import Section
+from tests.certificates import certify
 from tests.factories import market_entity
 from tests.tendering.factories import published_tender
 
@@ -123,6 +124,7 @@ def commit_body(
     sealed: Sealed, section: Section, bidder: Bidder, *, commitment: str | None = None
 ) -> dict[str, str]:
     suite = get_suite(SUITE)
+    certify(bidder.user, bidder.org, SUITE, sealed.signing)
     commitment = commitment or sealed.commitment
     message = services.commitment_message(section, bidder.org, sealed.sha256, commitment)
     return {
@@ -225,6 +227,7 @@ def test_submit_with_an_interrupted_upload_then_commit_and_receipt(api, section,
         f"ciphertext-sha256 {sealed.sha256}",
         f"commitment {sealed.commitment}",
         f"ledger-index {bid['ledger_index']}",
+        f"signer-certificate {Bid.objects.get(pk=bid['bid']).signer_certificate.fingerprint}",
     ):
         assert line in verified.text.splitlines()
     stored = Bid.objects.get(pk=bid["bid"])

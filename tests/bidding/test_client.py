@@ -18,10 +18,11 @@ from openbid.accounts.services import issue_api_token
 from openbid.bidding import client, package, services
 from openbid.bidding.models import Bid, BidUpload
 from openbid.crypto import _der, sm
-from openbid.crypto.suites import get_suite
+from openbid.crypto.suites import KeyUse, get_suite
 from openbid.crypto.testca import TestCA, to_pem
 from openbid.opening.aad import bid_aad
 from openbid.tendering import services as tendering
+from tests.certificates import certify
 from tests.factories import credit_code, market_entity
 from tests.opening import helpers as opening
 from tests.tendering.factories import published_tender
@@ -45,9 +46,23 @@ def bid_folder(tmp_path: Path, price: str = "8765432.10") -> tuple[Path, Path]:
     return folder, form
 
 
-def prepare(capsys: Any, tmp_path: Path, section_id: int, suite: str = SUITE) -> Path:
+def prepare(
+    capsys: Any,
+    tmp_path: Path,
+    section_id: int,
+    suite: str = SUITE,
+    *,
+    owner: tuple[Any, Any] | None = None,
+) -> Path:
+    """keygen, pack and seal; with ``owner`` (user, organisation), the user registers a signing
+    certificate for the new signing key, as a bidder does before submitting."""
     keys, out = tmp_path / "keys", tmp_path / "out"
     assert run(capsys, "keygen", "--suite", suite, "--out", keys)[0] == 0
+    if owner is not None:
+        public = get_suite(suite).public_key_from_pem(
+            (keys / "signing.pub").read_bytes(), KeyUse.SIGNING
+        )
+        certify(owner[0], owner[1], suite, public)
     folder, form = bid_folder(tmp_path)
     out.mkdir()
     assert run(capsys, "pack", folder, "--form", form, "--out", out / "bid.zip")[0] == 0
@@ -73,7 +88,7 @@ def test_keygen_pack_seal_submit_interrupted_resume_verify(
     monkeypatch.setenv("OPENBID_TOKEN", token)
     monkeypatch.setattr(services, "CHUNK_BYTES", 4096)  # several chunks for a small bid
 
-    envelope = prepare(capsys, tmp_path, section.pk)
+    envelope = prepare(capsys, tmp_path, section.pk, owner=(user, org))
     keys = tmp_path / "keys"
     for name in ("signing.key", "encryption.key"):
         assert stat.S_IMODE((keys / name).stat().st_mode) == 0o600
@@ -164,7 +179,7 @@ def test_open_releases_the_data_key_at_the_opening(
         opening.submit(user, org, section, opening.bid_package())
     mine, user = opening.bidder(tender, clock)
     monkeypatch.setenv("OPENBID_TOKEN", issue_api_token(user, name="cli")[1])
-    envelope = prepare(capsys, tmp_path, section.pk)
+    envelope = prepare(capsys, tmp_path, section.pk, owner=(user, mine))
     keys = tmp_path / "keys"
     url = ("--url", live_server.url)
     assert run(capsys, "submit", envelope, *url, "--sign", keys / "signing.key")[0] == 0

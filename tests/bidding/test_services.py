@@ -9,15 +9,20 @@ import io
 from decimal import Decimal
 
 import pytest
+from cryptography import x509
 
 from openbid.bidding import services
 from openbid.bidding.models import Bid, BidUpload
 from openbid.core.errors import Conflict, InvalidInput, NotAllowed
 from openbid.core.models import DomainEvent
+from openbid.crypto import services as crypto
+from openbid.crypto.models import PersonCertificate
 from openbid.crypto.suites import get_suite
+from openbid.crypto.testca import to_pem
 from openbid.ledger import keys
 from openbid.ledger.note import verify_note
 from openbid.tendering import services as tendering
+from tests.certificates import ca_staff, certify, test_ca, trust_test_ca
 from tests.factories import market_entity
 from tests.tendering.factories import published_tender
 
@@ -44,9 +49,20 @@ def seal(plaintext: bytes, suite_name: str = SUITE):
 
 
 def submit(
-    bidder, section, org, envelope, signing, suite_name=SUITE, chunk=1000, plaintext=b"bid package"
+    bidder,
+    section,
+    org,
+    envelope,
+    signing,
+    suite_name=SUITE,
+    chunk=1000,
+    plaintext=b"bid package",
+    *,
+    certified=True,
 ):
     suite = get_suite(suite_name)
+    if certified:
+        certify(bidder, org, suite_name, signing)
     sha = hashlib.sha256(envelope).hexdigest()
     upload = services.start_upload(bidder, section, size=len(envelope), sha256=sha)
     for offset in range(0, len(envelope), chunk):
@@ -79,6 +95,8 @@ def test_submit_and_receipt(open_tender, suite_name):
     verified = verify_note(bid.receipt, [keys.log_signer().verifier()])
     assert f"ciphertext-sha256 {hashlib.sha256(envelope).hexdigest()}" in verified.text
     assert f"ledger-index {bid.ledger_index}" in verified.text
+    assert bid.signer_certificate is not None and bid.signer_certificate.suite == suite_name
+    assert f"signer-certificate {bid.signer_certificate.fingerprint}" in verified.text.splitlines()
     event = DomainEvent.objects.get(type="bidding.bid.received")
     assert event.payload == {} and not event.subjects.exists()
     assert org.credit_code not in str(event.payload)
@@ -107,6 +125,7 @@ def test_one_millisecond_late_is_refused_with_deadline_and_server_time(open_tend
     services.append_chunk(
         bidder, upload.pk, offset=0, stream=io.BytesIO(envelope), length=len(envelope)
     )
+    certify(bidder, org, SUITE, signing)
     clock.set(tender.bid_deadline + dt.timedelta(milliseconds=1))
     suite = get_suite(SUITE)
     commitment = suite.hash(b"late").hex()
@@ -194,3 +213,78 @@ def test_unfinished_uploads_are_discarded_after_the_deadline(open_tender, clock)
     assert clockloop.tick()["bidding.discard_unfinished_uploads"] == 1
     assert not services.partial_path(upload).exists()
     assert not Bid.objects.exists()
+
+
+# --- the signing key must be certified (CA 互认) ---------------------------------------------------
+
+
+def refused_commit(error, rule, bidder, section, org, envelope, signing, suite_name=SUITE):
+    with pytest.raises(error) as caught:
+        submit(bidder, section, org, envelope, signing, suite_name, certified=False)
+    assert caught.value.rule == rule, caught.value
+    assert not Bid.objects.exists()
+    assert not DomainEvent.objects.filter(type="bidding.bid.received").exists()
+    return caught.value
+
+
+def test_a_key_without_a_registered_certificate_is_refused(open_tender):
+    tender, org, bidder = open_tender
+    trust_test_ca()
+    _s, envelope, signing, _e = seal(b"uncertified")
+    error = refused_commit(
+        InvalidInput,
+        "certificate_not_registered",
+        bidder,
+        tender.sections.first(),
+        org,
+        envelope,
+        signing,
+    )
+    assert error.field == "public_key"
+
+
+def test_a_certificate_revoked_before_the_commit_is_refused(open_tender, clock):
+    tender, org, bidder = open_tender
+    _s, envelope, signing, _e = seal(b"revoked")
+    registered = certify(bidder, org, SUITE, signing)
+    ca = test_ca()
+    certificate = x509.load_pem_x509_certificate(registered.certificate_pem.encode())
+    ca.revoke(certificate, at=clock.now() - dt.timedelta(minutes=1))
+    staff = ca_staff()
+    crypto.add_crl(
+        staff,
+        ca=trust_test_ca(),
+        crl_pem_or_der=to_pem(ca.crl(this_update=clock.now())),
+    )
+    refused_commit(
+        InvalidInput, "certificate_revoked", bidder, tender.sections.first(), org, envelope, signing
+    )
+
+
+def test_a_certificate_of_another_organisation_is_refused(open_tender):
+    tender, org, bidder = open_tender
+    other, other_admin = market_entity()
+    _s, envelope, signing, _e = seal(b"other org")
+    # The key is certified, but for another organisation (and its person).
+    certify(other_admin, other, SUITE, signing)
+    refused_commit(
+        InvalidInput,
+        "certificate_not_registered",
+        bidder,
+        tender.sections.first(),
+        org,
+        envelope,
+        signing,
+    )
+
+
+def test_a_certificate_of_another_suite_is_refused(open_tender):
+    tender, org, bidder = open_tender
+    _s, envelope, signing, _e = seal(b"suite")
+    registered = certify(bidder, org, SUITE, signing)
+    # A certificate row whose suite is not the bid's (the key checks alone cannot produce one:
+    # the bid's signature verifies only with a key of the bid's suite).
+    PersonCertificate.objects.filter(pk=registered.pk).update(suite="sm-2026")
+    refused_commit(
+        InvalidInput, "certificate_suite", bidder, tender.sections.first(), org, envelope, signing
+    )

@@ -18,13 +18,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from openbid.accounts.models import Organisation
+from openbid.accounts.models import Organisation, User
 from openbid.bidding import client, services
 from openbid.bidding.models import Bid, BidUpload
 from openbid.crypto.suites import KeyUse, get_suite
 from openbid.ledger import keys
 from openbid.ledger.note import verify_note
 from openbid.tendering.models import Section
+from tests.certificates import certify
 from tests.factories import market_entity
 from tests.opening.helpers import bid_package, bidder, one_section_tender
 
@@ -50,6 +51,8 @@ class Envelope:
     def signature(self, section: Section, org: Organisation) -> str:
         """The signature over the commitment message, as the bidder makes it for the page."""
         suite = get_suite(SUITE)
+        person = User.objects.filter(memberships__organisation=org).order_by("id").first()
+        certify(person, org, SUITE, base64.b64decode(self.facts["signer_public_key"]))
         message = services.commitment_message(
             section, org, self.facts["ciphertext_sha256"], self.facts["commitment"]
         )

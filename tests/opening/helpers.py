@@ -19,6 +19,7 @@ from openbid.crypto.suites import KeyPair, get_suite
 from openbid.opening.aad import bid_aad
 from openbid.tendering import services as tendering
 from openbid.tendering.models import Section, Tender
+from tests.certificates import certify
 from tests.factories import market_entity
 from tests.tendering.factories import published_tender
 
@@ -75,6 +76,7 @@ def submit(
     suite = get_suite(suite_name)
     encryption = suite.generate_encryption_key()
     signing = suite.generate_signing_key()
+    certify(user, org, suite_name, signing)
     envelope = suite.seal([encryption.public], plaintext, bid_aad(section) if aad is None else aad)
     sha = hashlib.sha256(envelope).hexdigest()
     upload = bidding.start_upload(user, section, size=len(envelope), sha256=sha)
