@@ -132,7 +132,7 @@ def assemble(base: bytes, patches: list[tuple[int, bytes]]) -> bytes:
 
 
 def seal_all(
-    n: int, size: int, section_id: int, tender_id: int, bidders: list[tuple[str, str]]
+    n: int, size: int, section_id: int, tender_id: int, bidders: list[tuple[str, str, Any]]
 ) -> tuple[bytes, list[Sealed], dict[str, Any]]:
     from openbid.bidding import package
     from openbid.bidding.client import commitment_message
@@ -194,8 +194,8 @@ def seal_all(
 
     base = b""
     bids, keys = [], []
-    for i, (token, code) in enumerate(bidders):
-        signing, encryption = suite.generate_signing_key(), suite.generate_encryption_key()
+    for i, (token, code, signing) in enumerate(bidders):
+        encryption = suite.generate_encryption_key()
         data = plaintext(i, body)
         sealed = envelope(encryption.public, data)
         if i == 0:
@@ -241,7 +241,7 @@ def seal_all(
 # --- the platform: data through the services, then the server -------------------------------------
 
 
-def make_platform(n: int, run: str) -> tuple[int, int, list[tuple[str, str]], str]:
+def make_platform(n: int, run: str) -> tuple[int, int, list[tuple[str, str, Any]], str]:
     """Centre, tenderer, a published one-section tender, and ``n`` bidders with tokens who obtained
     the documents. Returns the tender id, section id, [(token, credit code)], and the engine."""
     import datetime as dt
@@ -255,6 +255,8 @@ def make_platform(n: int, run: str) -> tuple[int, int, list[tuple[str, str]], st
     from openbid.accounts.models import Organisation
     from openbid.accounts.roles import OrgType, Role
     from openbid.core import clock, workdays
+    from openbid.crypto.suites import get_suite
+    from openbid.demo import _certify, _trust_demo_ca
     from openbid.tendering import services as tendering
     from openbid.tendering.models import Tender
 
@@ -282,14 +284,16 @@ def make_platform(n: int, run: str) -> tuple[int, int, list[tuple[str, str]], st
                 org_type=OrgType.TRADING_CENTRE,
                 region_code="330100",
             )
-            accounts.add_person(
+            staff = accounts.add_person(
                 None,
                 centre,
                 username=f"centre-{run}",
                 password=PASSWORD,
                 role=Role.CENTRE_STAFF,
                 is_admin=True,
-            )
+            ).user
+            # Bids must be signed with a registered certificate's key: trust the demo CA.
+            _trust_demo_ca(staff, "330100")
         _org, tenderer = accounts.register_market_entity(
             name=f"基准招标人{run}有限公司",
             credit_code=code(),
@@ -350,9 +354,10 @@ def make_platform(n: int, run: str) -> tuple[int, int, list[tuple[str, str]], st
     section = tender.sections.get()
 
     bidders = []
+    suite = get_suite("intl-2026")
     for i in range(n):
         credit_code = code()
-        _org, user = accounts.register_market_entity(
+        org, user = accounts.register_market_entity(
             name=f"基准投标人{run}-{i}有限公司",
             credit_code=credit_code,
             org_type=OrgType.BIDDER,
@@ -363,7 +368,9 @@ def make_platform(n: int, run: str) -> tuple[int, int, list[tuple[str, str]], st
         )
         tendering.obtain_documents(user, tender)
         _token, raw = accounts.issue_api_token(user, name="deadline surge bench")
-        bidders.append((raw, credit_code))
+        signing = suite.generate_signing_key()
+        _certify(user, org, signing)
+        bidders.append((raw, credit_code, signing))
     return tender.pk, section.pk, bidders, engine
 
 
