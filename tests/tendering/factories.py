@@ -105,6 +105,36 @@ def published_tender(**overrides: Any) -> tuple[Tender, Any]:
     return tender, user
 
 
+def row_counts() -> dict[str, int]:
+    """Rows of every tendering table, the event record and the ledger: a refusal changes none."""
+    from openbid.core.models import DomainEvent
+    from openbid.ledger.models import Entry
+    from openbid.tendering.models import (
+        Clarification,
+        Document,
+        DocumentObtainer,
+        Notice,
+        Question,
+        Section,
+        TenderPlan,
+    )
+
+    tables = (
+        Project,
+        TenderPlan,
+        Tender,
+        Section,
+        Notice,
+        Document,
+        DocumentObtainer,
+        Question,
+        Clarification,
+        DomainEvent,
+        Entry,
+    )
+    return {m.__name__: m.objects.count() for m in tables}
+
+
 __all__ = [
     "PDF",
     "draft_tender",
@@ -112,6 +142,7 @@ __all__ = [
     "pdf",
     "project",
     "published_tender",
+    "row_counts",
     "schedule",
     "tender_fields",
 ]

@@ -17,22 +17,14 @@ from django.test import Client
 
 from openbid.accounts.roles import OrgType
 from openbid.accounts.services import issue_api_token
-from openbid.core.models import DomainEvent
 from openbid.tendering import services
 from openbid.tendering.lifecycle import State
 from openbid.tendering.models import (
-    Clarification,
-    Document,
-    DocumentObtainer,
     Notice,
-    Project,
-    Question,
-    Section,
     Tender,
-    TenderPlan,
 )
 from tests.factories import centre_with_staff, market_entity
-from tests.tendering.factories import PDF, draft_tender, pdf, schedule, tender_fields
+from tests.tendering.factories import PDF, draft_tender, pdf, row_counts, schedule, tender_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -95,19 +87,7 @@ def project_body(**overrides: Any) -> dict[str, Any]:
 
 
 def counts() -> dict[str, int]:
-    models = (
-        Project,
-        TenderPlan,
-        Tender,
-        Section,
-        Notice,
-        Document,
-        DocumentObtainer,
-        Question,
-        Clarification,
-        DomainEvent,
-    )
-    return {m.__name__: m.objects.count() for m in models}
+    return row_counts()
 
 
 def error(response: Any, status: int) -> dict[str, Any]:

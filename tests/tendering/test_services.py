@@ -27,18 +27,12 @@ from openbid.ledger.models import Entry
 from openbid.tendering import services, tasks
 from openbid.tendering.lifecycle import State
 from openbid.tendering.models import (
-    Clarification,
-    Document,
-    DocumentObtainer,
     Notice,
     Project,
-    Question,
-    Section,
     Tender,
-    TenderPlan,
 )
 from tests.factories import centre_with_staff, market_entity, regulator_with_staff
-from tests.tendering.factories import PDF, pdf, schedule, tender_fields
+from tests.tendering.factories import PDF, pdf, row_counts, schedule, tender_fields
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
@@ -65,23 +59,9 @@ def _media(settings, tmp_path):
 
 # --- helpers -------------------------------------------------------------------------------------
 
-_MODELS = (
-    Project,
-    TenderPlan,
-    Tender,
-    Section,
-    Notice,
-    Document,
-    DocumentObtainer,
-    Question,
-    Clarification,
-    DomainEvent,
-    Entry,
-)
-
 
 def counts() -> dict[str, int]:
-    return {m.__name__: m.objects.count() for m in _MODELS}
+    return row_counts()
 
 
 def refused(error: type[DomainError], call: Any, *args: Any, **kwargs: Any) -> DomainError:
