@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,6 +45,18 @@ def _fresh_tile_cache(request: pytest.FixtureRequest) -> Iterator[None]:
     store.clear_cache()
     yield
     store.clear_cache()
+
+
+@pytest.fixture
+def media_dir(settings: Any, tmp_path: Path) -> Path:
+    """A media folder of this test's own, for tests that look at the files written."""
+    folder = tmp_path / "media"
+    settings.MEDIA_ROOT = folder
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": folder}},
+    }
+    return folder
 
 
 class MovableClock:

@@ -40,15 +40,6 @@ API = "/api/v1"
 SUITE = "intl-2026"
 
 
-@pytest.fixture(autouse=True)
-def _media(settings: Any, tmp_path: Any) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {**settings.STORAGES["default"], "OPTIONS": {"location": tmp_path / "media"}},
-    }
-
-
 @dataclass
 class Bidder:
     org: Any

@@ -40,17 +40,6 @@ pytestmark = pytest.mark.django_db
 CN = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
-
-
 LIVE_CODE = "2026-330100-48-01-000001"
 COMPLETED_CODE = "2026-330100-48-01-000002"
 

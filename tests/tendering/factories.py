@@ -105,6 +105,11 @@ def published_tender(**overrides: Any) -> tuple[Tender, Any]:
     return tender, user
 
 
+def at(text: str) -> dt.datetime:
+    """A China-time instant from ``"2026-03-27 09:30"``."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
 def row_counts() -> dict[str, int]:
     """Rows of every tendering table, the event record and the ledger: a refusal changes none."""
     from openbid.core.models import DomainEvent
@@ -137,6 +142,7 @@ def row_counts() -> dict[str, int]:
 
 __all__ = [
     "PDF",
+    "at",
     "draft_tender",
     "io",
     "pdf",

@@ -31,12 +31,6 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1"
 
 
-@pytest.fixture(autouse=True)
-def _media(settings: Any, tmp_path: Any) -> None:
-    """Uploaded documents go to a temporary directory, not the developer's ``var/``."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 # --- helpers -----------------------------------------------------------------------------------
 
 

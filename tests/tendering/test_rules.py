@@ -24,26 +24,11 @@ from openbid.tendering import services
 from openbid.tendering.lifecycle import State
 from openbid.tendering.models import Notice, Project, Section, Tender
 from tests.factories import market_entity
-from tests.tendering.factories import pdf, tender_fields
+from tests.tendering.factories import at, pdf, tender_fields
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 CN = ZoneInfo("Asia/Shanghai")
-
-
-def at(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=CN)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
 
 
 @pytest.fixture

@@ -32,29 +32,11 @@ from openbid.tendering.models import (
     Tender,
 )
 from tests.factories import centre_with_staff, market_entity, regulator_with_staff
-from tests.tendering.factories import PDF, pdf, row_counts, schedule, tender_fields
+from tests.tendering.factories import PDF, at, pdf, row_counts, schedule, tender_fields
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 CN = ZoneInfo("Asia/Shanghai")
-
-
-def at(text: str) -> dt.datetime:
-    """A China-time instant from ``"2026-03-27 09:30"``."""
-    return dt.datetime.fromisoformat(text).replace(tzinfo=CN)
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    """Uploaded files go to a temporary directory, not the platform's media folder."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
-    return tmp_path / "media"
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -758,7 +740,7 @@ class TestPublishTender:
 
 
 class TestDocuments:
-    def test_versions_with_sha256_in_the_ledger(self, w, _media):
+    def test_versions_with_sha256_in_the_ledger(self, w, media_dir):
         tender = make_tender(w)
         first = services.upload_document(w.a_user, tender, pdf())
         second_content = b"%PDF-1.7\n% version 2\n" + b"1" * 2048
@@ -773,7 +755,7 @@ class TestDocuments:
         assert first.content_type == "application/pdf"
         with second.file.open("rb") as f:
             assert f.read() == second_content
-        assert str(_media) in second.file.path
+        assert str(media_dir) in second.file.path
         events = DomainEvent.objects.filter(type="tendering.document.uploaded").order_by("id")
         assert [e.payload["sha256"] for e in events] == [first.sha256, second.sha256]
         assert [leaf(e)["payload"]["version"] for e in events] == [1, 2]
@@ -811,7 +793,7 @@ class TestDocuments:
             ("招标文件.pdf", b"<html>%PDF-</html>"),
         ],
     )
-    def test_wrong_type(self, w, name, content, _media):
+    def test_wrong_type(self, w, name, content, media_dir):
         tender = make_tender(w)
         error = refused(
             InvalidInput,
@@ -821,9 +803,9 @@ class TestDocuments:
             SimpleUploadedFile(name, content),
         )
         assert (error.field, error.rule) == ("file", "document_type")
-        assert not any(p.is_file() for p in _media.rglob("*"))
+        assert not any(p.is_file() for p in media_dir.rglob("*"))
 
-    def test_over_the_size_limit(self, w, settings, _media):
+    def test_over_the_size_limit(self, w, settings, media_dir):
         settings.OPENBID_MAX_DOCUMENT_BYTES = 1000
         tender = make_tender(w)
         error = refused(InvalidInput, services.upload_document, w.a_user, tender, pdf())
@@ -834,7 +816,7 @@ class TestDocuments:
         stream.size = None
         error = refused(InvalidInput, services.upload_document, w.a_user, tender, stream)
         assert (error.field, error.rule) == ("file", "document_size")
-        assert not any(p.is_file() for p in _media.rglob("*"))
+        assert not any(p.is_file() for p in media_dir.rglob("*"))
         # exactly at the limit is accepted
         services.upload_document(w.a_user, tender, pdf(content=PDF[:1000]))
 
