@@ -3,6 +3,7 @@
 openbid serve [--demo] [--port N] [--host H] [--no-worker]
 openbid worker
 openbid demo
+openbid escrow create|check ...   (a tender's key escrow, made off the platform)
 openbid manage <django management command> ...
 """
 
@@ -100,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return manage(argv[1:])
     if argv and argv[0] == "ledger":
         return manage(["ledger", *argv[1:]])
+    if argv and argv[0] == "escrow":
+        from openbid.crypto.escrow_cli import main as escrow_main
+
+        return escrow_main(argv[1:])
 
     parser = argparse.ArgumentParser(prog="openbid", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         func=demo
     )
     sub.add_parser("ledger", help="verify the ledger (openbid ledger verify --help)")
+    sub.add_parser("escrow", help="make a tender's key escrow (openbid escrow create --help)")
     sub.add_parser("manage", help="Django's management commands")
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)

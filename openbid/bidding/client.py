@@ -6,6 +6,7 @@ receives only ciphertext, and at the opening the bidder releases the data key of
     openbid-bidder keygen --suite intl-2026 --out keys/
     openbid-bidder csr --suite intl-2026 --key keys/signing.key --name 张三 \\
         --credit-code 91330100MA0000001X --org-name 某某建设有限公司 --out keys/signing.csr
+    openbid-bidder sealing --url https://bid.example.cn --tender 9 --escrow-out escrow.pub
     openbid-bidder pack bid-files/ --form form.json --out bid.zip
     openbid-bidder seal bid.zip --suite intl-2026 --to keys/encryption.pub [--to escrow.pub] \\
         --sign keys/signing.key --section-aad 42 --out bid.obenv
@@ -515,6 +516,28 @@ class Api:
         return json.loads(payload) if payload else None
 
 
+def cmd_sealing(args: argparse.Namespace) -> int:
+    """Print how the tender's bids are sealed; save the escrow public key, if it has one."""
+    sealing = _api(args).call("GET", f"/tenders/{args.tender}/sealing", authenticated=False)
+    print(f"suite: {sealing['suite']}")
+    print(f"decryption window: {sealing['decryption_window_minutes']} minutes")
+    escrow = sealing.get("escrow")
+    if escrow is None:
+        print("key escrow: none (seal to your own encryption key only)")
+        if args.escrow_out:
+            raise UsageError("this tender has no key escrow: there is no escrow key to save")
+        return 0
+    custodians = ", ".join(f"{c['name'] or c['credit_code']}" for c in escrow["custodians"])
+    print(f"key escrow: {escrow['threshold']} of {escrow['count']} custodians ({custodians})")
+    print(f"escrow key id: {escrow['key_id']}")
+    if args.escrow_out:
+        _write_new(
+            Path(args.escrow_out), escrow["public_key_pem"].encode(), mode=0o644, force=args.force
+        )
+        print(f"escrow public key saved to {args.escrow_out}: seal with --to {args.escrow_out}")
+    return 0
+
+
 def _api(args: argparse.Namespace) -> Api:
     return Api(args.url, args.token or os.environ.get("OPENBID_TOKEN"))
 
@@ -791,6 +814,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--suite", choices=suites, default=DEFAULT_SUITE)
     c.add_argument("--out", required=True, help="folder for the key files")
     c.add_argument("--force", action="store_true", help="replace existing key files")
+
+    c = add("sealing", cmd_sealing, "how a tender's bids are sealed, and its escrow public key")
+    c.add_argument("--tender", type=int, required=True, help="the tender id")
+    c.add_argument("--escrow-out", help="save the escrow public key (PEM) here")
+    c.add_argument("--force", action="store_true")
+    network(c)
 
     c = add("csr", cmd_csr, "a certificate request (PKCS#10) for the signing key, for your CA")
     c.add_argument("--suite", choices=suites, default=DEFAULT_SUITE)

@@ -59,6 +59,12 @@ class Bid(models.Model):
     )
     version = models.PositiveIntegerField(_("submission number"))
     suite = models.CharField(_("crypto suite"), max_length=20)
+    escrow_key_id = models.CharField(
+        _("sealed to the escrow key (key id)"),
+        max_length=64,
+        blank=True,
+        help_text=_("the tender's escrow key id, when the bid is sealed to it as well"),
+    )
     ciphertext = models.FileField(_("ciphertext"), upload_to="bids/")
     ciphertext_sha256 = models.CharField(max_length=64)
     size = models.BigIntegerField(_("size (bytes)"))

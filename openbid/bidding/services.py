@@ -34,8 +34,9 @@ from openbid.bidding.models import Bid, BidUpload
 from openbid.core import clock
 from openbid.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from openbid.core.events import record_event, service
+from openbid.crypto.errors import CryptoError
 from openbid.crypto.services import require_signing_key
-from openbid.crypto.suites import ENVELOPE_MAGIC, ENVELOPE_VERSION, SUITES, get_suite
+from openbid.crypto.suites import SUITES, EnvelopeHeader, get_suite, parse_header
 from openbid.ledger import keys
 from openbid.ledger.note import sign_note
 from openbid.tendering.lifecycle import State
@@ -243,13 +244,26 @@ def _make_durable(storage: Any, name: str) -> None:
         os.close(folder)
 
 
-def _envelope_names_suite(head: bytes, suite: str) -> bool:
-    """Whether an envelope header (see ``openbid.crypto.suites``) names ``suite``."""
-    magic = ENVELOPE_MAGIC + bytes([ENVELOPE_VERSION])
-    if not head.startswith(magic) or len(head) < len(magic) + 1:
-        return False
-    length = head[len(magic)]
-    return head[len(magic) + 1 : len(magic) + 1 + length] == suite.encode()
+# Enough of a stored envelope to hold its header: 85 bytes, the suite name and one entry of at
+# most 34 + 161 bytes per recipient (the bidder and a few escrow or backup keys).
+_HEADER_BYTES = 64 * 1024
+
+
+def _envelope_header(path: Path, suite: str) -> EnvelopeHeader:
+    """The header of the uploaded envelope, which must be of ``suite``."""
+    with path.open("rb") as handle:
+        head = handle.read(_HEADER_BYTES)
+    try:
+        header = parse_header(head)
+    except CryptoError:
+        header = None
+    if header is None or header.suite != suite:
+        raise InvalidInput(
+            _("The upload is not a sealed envelope of the suite %(suite)s.") % {"suite": suite},
+            field="suite",
+            rule="crypto_suite",
+        )
+    return header
 
 
 def _file_sha256(path: Path) -> str:
@@ -278,11 +292,13 @@ def commit_bid(
 ) -> Bid:
     """Turn a complete upload into the bidder's bid, if the deadline has not passed.
 
-    Checks: the upload is complete and its SHA-256 is the declared one; the suite is known; the
-    bidder's signature over ``commitment_message`` verifies with ``public_key``; and the server
+    Checks: the upload is complete and its SHA-256 is the declared one; the suite is known, is the
+    tender's, and is the envelope's; the bidder's signature over ``commitment_message`` verifies with ``public_key``; and the server
     clock is before the bid deadline, read with the tender row locked in the transaction that
     records the bid, so a clarification moving the deadline and a commit cannot interleave. A
     previous valid bid of the same bidder in the section is superseded (the last one counts).
+    Where the tender has a key escrow, the bid records (and the receipt names) whether it is sealed
+    to the escrow key as well: only such a bid can be opened by the custodians.
 
     Hashing and storing the ciphertext happen before that transaction, so a surge of commits at
     the deadline does not queue behind each other's file work; an upload that reached its
@@ -319,14 +335,7 @@ def commit_bid(
             rule="crypto_suite",
         )
     crypto = get_suite(suite)
-    with path.open("rb") as handle:
-        head = handle.read(64)
-    if not _envelope_names_suite(head, suite):
-        raise InvalidInput(
-            _("The upload is not a sealed envelope of the suite %(suite)s.") % {"suite": suite},
-            field="suite",
-            rule="crypto_suite",
-        )
+    header = _envelope_header(path, suite)
     commitment = (commitment or "").strip().lower()
     if len(commitment) != 2 * len(crypto.hash(b"")) or any(
         c not in "0123456789abcdef" for c in commitment
@@ -337,6 +346,20 @@ def commit_bid(
             rule="commitment",
         )
     section = Section.objects.select_related("tender").get(pk=upload.section_id)
+    tender = section.tender
+    if suite != tender.crypto_suite:
+        raise InvalidInput(
+            _("This tender's bids are sealed with the crypto suite %(tender)s, not %(suite)s.")
+            % {"tender": tender.crypto_suite, "suite": suite},
+            field="suite",
+            rule="tender_crypto_suite",
+        )
+    # The escrow is fixed at publication; whether this bid may be opened through it is decided
+    # by the envelope itself: sealed to the escrow key as well, or not.
+    escrow = getattr(tender, "escrow", None)
+    escrow_key_id = ""
+    if escrow is not None and bytes.fromhex(escrow.key_id) in header.key_ids:
+        escrow_key_id = escrow.key_id
     message = commitment_message(section, upload.organisation, actual, commitment)
     if not crypto.verify(_b64(public_key, "public_key"), message, _b64(signature, "signature")):
         raise InvalidInput(
@@ -351,7 +374,9 @@ def commit_bid(
         with path.open("rb") as handle:
             name = default_storage.save(name, File(handle))
         _make_durable(default_storage, name)
-    return _record_bid(actor, upload.pk, name, actual, suite, commitment, signature, public_key)
+    return _record_bid(
+        actor, upload.pk, name, actual, suite, commitment, signature, public_key, escrow_key_id
+    )
 
 
 @service
@@ -364,6 +389,7 @@ def _record_bid(
     commitment: str,
     signature: str,
     public_key: str,
+    escrow_key_id: str = "",
 ) -> Bid:
     upload = BidUpload.objects.select_for_update().get(pk=str(upload_id))
     section = Section.objects.get(pk=upload.section_id)
@@ -414,6 +440,7 @@ def _record_bid(
         submitted_by=signed_in(actor),
         version=version,
         suite=suite,
+        escrow_key_id=escrow_key_id,
         ciphertext=stored_name,
         ciphertext_sha256=sha256,
         size=upload.size,
@@ -446,6 +473,7 @@ def receipt_text(bid: Bid) -> str:
         f"ciphertext-sha256 {bid.ciphertext_sha256}\ncommitment {bid.commitment}\n"
         f"time {bid.committed_at.astimezone(dt.UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}\n"
         f"ledger-index {bid.ledger_index}\n"
+        + (f"escrow-key {bid.escrow_key_id}\n" if bid.escrow_key_id else "")
         + (
             f"signer-certificate {bid.signer_certificate.fingerprint}\n"
             if bid.signer_certificate is not None

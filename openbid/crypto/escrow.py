@@ -80,6 +80,7 @@ __all__ = [
     "EscrowFailure",
     "EscrowPublic",
     "EscrowShare",
+    "check_share",
     "create_escrow",
     "identify_custodians",
     "recover_private_key",
@@ -277,45 +278,58 @@ def create_escrow(
     return record, handed_out
 
 
+def _verified_share(escrow: EscrowPublic, mnemonic: str, position: int) -> tuple[int, str]:
+    """Member index and canonical mnemonic of one share, checked against the escrow."""
+    suite = get_suite(escrow.suite)
+    try:
+        share = Share.from_mnemonic(mnemonic)
+    except shamir_mnemonic.MnemonicError as exc:
+        # The library's message may quote words of the share: never pass it on.
+        checksum = "checksum" in str(exc)
+        raise EscrowError(
+            EscrowFailure.BAD_CHECKSUM if checksum else EscrowFailure.MALFORMED_SHARE,
+            f"share {position + 1} is not a valid SLIP-0039 mnemonic"
+            + (" (its checksum fails: a word is wrong)" if checksum else ""),
+            position=position,
+        ) from None
+    canonical = share.mnemonic()
+    fingerprint = _fingerprint(suite, canonical)
+    expected = escrow.fingerprints.get(share.index)
+    if (
+        share.identifier != escrow.identifier
+        or (share.group_threshold, share.group_count) != (1, 1)
+        or share.member_threshold != escrow.threshold
+        or expected is None
+        or not constant_time.bytes_eq(fingerprint, expected)
+    ):
+        raise EscrowError(
+            EscrowFailure.FOREIGN_SHARE,
+            f"share {position + 1} is not a share of this escrow",
+            position=position,
+        )
+    return share.index, canonical
+
+
+def check_share(escrow: EscrowPublic, mnemonic: str) -> EscrowShare:
+    """The public record of the custodian share ``mnemonic`` is, after the checks of
+    :func:`recover_private_key` for one share (well formed, checksum, of this escrow); raises
+    :class:`EscrowError`. For accepting shares one custodian at a time."""
+    index, _canonical = _verified_share(escrow, mnemonic, 0)
+    return next(share for share in escrow.shares if share.index == index)
+
+
 def _verified_shares(escrow: EscrowPublic, mnemonics: Sequence[str]) -> dict[int, str]:
     """Member index → canonical mnemonic of the given shares, each checked against the escrow."""
-    suite = get_suite(escrow.suite)
-    fingerprints = escrow.fingerprints
     found: dict[int, str] = {}
     for position, mnemonic in enumerate(mnemonics):
-        try:
-            share = Share.from_mnemonic(mnemonic)
-        except shamir_mnemonic.MnemonicError as exc:
-            # The library's message may quote words of the share: never pass it on.
-            checksum = "checksum" in str(exc)
-            raise EscrowError(
-                EscrowFailure.BAD_CHECKSUM if checksum else EscrowFailure.MALFORMED_SHARE,
-                f"share {position + 1} is not a valid SLIP-0039 mnemonic"
-                + (" (its checksum fails: a word is wrong)" if checksum else ""),
-                position=position,
-            ) from None
-        canonical = share.mnemonic()
-        fingerprint = _fingerprint(suite, canonical)
-        expected = fingerprints.get(share.index)
-        if (
-            share.identifier != escrow.identifier
-            or (share.group_threshold, share.group_count) != (1, 1)
-            or share.member_threshold != escrow.threshold
-            or expected is None
-            or not constant_time.bytes_eq(fingerprint, expected)
-        ):
-            raise EscrowError(
-                EscrowFailure.FOREIGN_SHARE,
-                f"share {position + 1} is not a share of this escrow",
-                position=position,
-            )
-        if share.index in found:
+        index, canonical = _verified_share(escrow, mnemonic, position)
+        if index in found:
             raise EscrowError(
                 EscrowFailure.DUPLICATE_SHARE,
                 f"share {position + 1} was already given",
                 position=position,
             )
-        found[share.index] = canonical
+        found[index] = canonical
     if len(found) < escrow.threshold:
         raise EscrowError(
             EscrowFailure.NOT_ENOUGH_SHARES,

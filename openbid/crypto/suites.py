@@ -92,6 +92,7 @@ __all__ = [
     "ENVELOPE_VERSION",
     "SUITES",
     "Envelope",
+    "EnvelopeHeader",
     "InternationalSuite",
     "KeyPair",
     "KeyUse",
@@ -100,6 +101,7 @@ __all__ = [
     "WrappedKey",
     "get_suite",
     "parse_envelope",
+    "parse_header",
 ]
 
 ENVELOPE_MAGIC = b"OBENV"
@@ -150,9 +152,27 @@ class Envelope:
         return tuple(recipient.key_id for recipient in self.recipients)
 
 
-def parse_envelope(data: bytes) -> Envelope:
-    """Parses and checks the layout of an envelope (not its cryptography: see :meth:`Suite.open`).
-    Raises :class:`InvalidEnvelope`."""
+@dataclass(frozen=True)
+class EnvelopeHeader:
+    """The fields of an envelope before its ciphertext; ``size`` is the header's length."""
+
+    version: int
+    suite: str
+    message_id: bytes
+    commitment: bytes
+    nonce: bytes
+    recipients: tuple[WrappedKey, ...]
+    size: int
+
+    @property
+    def key_ids(self) -> tuple[bytes, ...]:
+        return tuple(recipient.key_id for recipient in self.recipients)
+
+
+def parse_header(data: bytes) -> EnvelopeHeader:
+    """Parses the header of an envelope from its first bytes (enough of them: the header is
+    ``85 + L`` bytes plus every recipient's entry); raises :class:`InvalidEnvelope`. Lets the
+    platform read the suite and the recipients of a stored bid without reading all of it."""
     view = bytes(data)
     position = 0
 
@@ -189,11 +209,28 @@ def parse_envelope(data: bytes) -> Envelope:
         recipients.append(WrappedKey(key_id, take(size, "wrapped key")))
     if len({recipient.key_id for recipient in recipients}) != count:
         raise InvalidEnvelope("duplicate recipient key id")
-    header, ciphertext = view[:position], view[position:]
+    return EnvelopeHeader(
+        version, suite, message_id, commitment, nonce, tuple(recipients), position
+    )
+
+
+def parse_envelope(data: bytes) -> Envelope:
+    """Parses and checks the layout of an envelope (not its cryptography: see :meth:`Suite.open`).
+    Raises :class:`InvalidEnvelope`."""
+    view = bytes(data)
+    head = parse_header(view)
+    header, ciphertext = view[: head.size], view[head.size :]
     if len(ciphertext) < TAG_SIZE:
         raise InvalidEnvelope("envelope truncated in ciphertext")
     return Envelope(
-        version, suite, message_id, commitment, nonce, tuple(recipients), ciphertext, header
+        head.version,
+        head.suite,
+        head.message_id,
+        head.commitment,
+        head.nonce,
+        head.recipients,
+        ciphertext,
+        header,
     )
 
 

@@ -19,14 +19,16 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict, PlainSerializer
 
+from openbid.accounts.models import Organisation
 from openbid.accounts.permissions import has_role
 from openbid.accounts.roles import Role
 from openbid.bidding.models import Bid
 from openbid.core.api_auth import PUBLIC
 from openbid.core.errors import Conflict, NotFound
 from openbid.ledger import keys
+from openbid.opening import escrow as escrow_services
 from openbid.opening import services
-from openbid.opening.models import OpenedBid, OpeningObjection, OpeningSession
+from openbid.opening.models import Escrow, OpenedBid, OpeningObjection, OpeningSession
 from openbid.tendering.lifecycle import State
 from openbid.tendering.models import Tender
 
@@ -52,12 +54,49 @@ class ReleaseKeyIn(In):
     )
 
 
+class ShareIn(In):
+    share: str = Field(
+        ..., min_length=1, max_length=2000, description="the custodian's SLIP-0039 share (words)"
+    )
+
+
+class EscrowIn(In):
+    record: dict[str, Any] = Field(
+        ..., description="the escrow's public record, as written by `openbid escrow create`"
+    )
+
+
+class CustodianOut(Schema):
+    credit_code: str
+    name: str
+    index: int
+
+
 class ObjectionIn(In):
     text: str = Field(..., max_length=5000)
 
 
 class ReplyIn(In):
     reply: str = Field(..., max_length=5000)
+
+
+class EscrowOut(Schema):
+    suite: str
+    key_id: str = Field(..., description="the escrow key's recipient id in sealed envelopes")
+    threshold: int
+    count: int
+    custodians: list[CustodianOut]
+    public_key_pem: str = Field(..., description="for `openbid-bidder seal --to`")
+    record: dict[str, Any]
+    registered_at: LocalDateTime
+    used_at: LocalDateTime | None
+
+
+class SealingOut(Schema):
+    tender: int
+    suite: str = Field(..., description="every bid is sealed and signed with this suite")
+    decryption_window_minutes: int
+    escrow: EscrowOut | None
 
 
 class OpenedBidOut(Schema):
@@ -78,6 +117,7 @@ class OpenedBidOut(Schema):
     released_at: LocalDateTime | None
     decided_at: LocalDateTime | None
     data_key_sha256: str
+    via_escrow: bool = Field(..., description="the data key was recovered through the key escrow")
     ciphertext_sha256: str
     commitment: str
 
@@ -99,12 +139,16 @@ class OpeningOut(Schema):
     tender_status: str
     status: str = Field(
         ...,
-        description="scheduled; failed or cancelled (no opening); open (keys are released); closed",
+        description=(
+            "scheduled; failed or cancelled (no opening); open (keys are released); escrow "
+            "(custodians give their shares for bids sealed to the key escrow); closed"
+        ),
     )
     status_reason: str
     scheduled_at: LocalDateTime
     started_at: LocalDateTime | None
     decryption_deadline: LocalDateTime | None
+    escrow_deadline: LocalDateTime | None
     closed_at: LocalDateTime | None
     published_at: LocalDateTime | None
     record_sha256: str | None
@@ -143,6 +187,7 @@ def opened_bid_out(opened: OpenedBid) -> dict[str, Any]:
         "released_at": opened.released_at,
         "decided_at": opened.decided_at,
         "data_key_sha256": opened.data_key_sha256,
+        "via_escrow": opened.via_escrow,
         "ciphertext_sha256": bid.ciphertext_sha256,
         "commitment": bid.commitment,
     }
@@ -173,6 +218,7 @@ def opening_out(tender: Tender, session: OpeningSession | None) -> dict[str, Any
             "scheduled_at": tender.bid_deadline,
             "started_at": None,
             "decryption_deadline": None,
+            "escrow_deadline": None,
             "closed_at": None,
             "published_at": None,
             "record_sha256": None,
@@ -189,6 +235,7 @@ def opening_out(tender: Tender, session: OpeningSession | None) -> dict[str, Any
         "scheduled_at": session.scheduled_at,
         "started_at": session.started_at,
         "decryption_deadline": session.decryption_deadline,
+        "escrow_deadline": session.escrow_deadline,
         "closed_at": session.closed_at,
         "published_at": session.published_at,
         "record_sha256": session.record_sha256 or None,
@@ -320,3 +367,96 @@ def get_record(request: HttpRequest, tender_id: int) -> dict[str, Any]:
             rule="exists",
         )
     return record_out(session)
+
+
+# --- sealing parameters and the key escrow --------------------------------------------------------
+
+
+def escrow_out(escrow: Escrow) -> dict[str, Any]:
+    record = escrow_services.public_record(escrow)
+    names = dict(
+        Organisation.objects.filter(credit_code__in=list(record.custodians)).values_list(
+            "credit_code", "name"
+        )
+    )
+    return {
+        "suite": escrow.suite,
+        "key_id": escrow.key_id,
+        "threshold": escrow.threshold,
+        "count": escrow.count,
+        "custodians": [
+            {
+                "credit_code": share.custodian,
+                "name": names.get(share.custodian, ""),
+                "index": share.index,
+            }
+            for share in record.shares
+        ],
+        "public_key_pem": escrow_services.public_key_pem(escrow).decode(),
+        "record": escrow.record,
+        "registered_at": escrow.registered_at,
+        "used_at": escrow.used_at,
+    }
+
+
+def sealing_out(tender: Tender) -> dict[str, Any]:
+    escrow = escrow_services.escrow_of(tender)
+    return {
+        "tender": tender.pk,
+        "suite": tender.crypto_suite,
+        "decryption_window_minutes": tender.decryption_window_minutes,
+        "escrow": escrow_out(escrow) if escrow is not None else None,
+    }
+
+
+def _managed_tender(request: HttpRequest, tender_id: int) -> Tender:
+    tender = Tender.objects.select_related("project").filter(pk=tender_id).first()
+    if tender is None:
+        raise NotFound(_("No such tender."), field="tender_id", rule="exists")
+    return tender
+
+
+@router.get(
+    "/tenders/{tender_id}/sealing",
+    response=SealingOut,
+    auth=PUBLIC,
+    summary="How bids for a tender are sealed: its crypto suite, decryption window and key escrow",
+)
+def get_sealing(request: HttpRequest, tender_id: int) -> dict[str, Any]:
+    """What a bidder needs before sealing (``openbid-bidder escrow-key`` reads it)."""
+    return sealing_out(_tender(tender_id))
+
+
+@router.put(
+    "/tenders/{tender_id}/escrow",
+    response=SealingOut,
+    summary="Register or replace the key escrow of a draft tender (tenderer or agency)",
+)
+def put_escrow(request: HttpRequest, tender_id: int, payload: EscrowIn) -> dict[str, Any]:
+    tender = _managed_tender(request, tender_id)
+    escrow_services.register_escrow(request.user, tender, payload.record)
+    return sealing_out(tender)
+
+
+@router.delete(
+    "/tenders/{tender_id}/escrow",
+    response={204: None},
+    summary="Remove the key escrow of a draft tender (tenderer or agency)",
+)
+def delete_escrow(request: HttpRequest, tender_id: int) -> Status[None]:
+    escrow_services.remove_escrow(request.user, _managed_tender(request, tender_id))
+    return Status(204, None)
+
+
+@router.post(
+    "/tenders/{tender_id}/opening/escrow-shares",
+    response=OpeningOut,
+    summary="Give a custodian's escrow share at the opening (custodian's staff)",
+)
+def give_share(request: HttpRequest, tender_id: int, payload: ShareIn) -> dict[str, Any]:
+    """Accepted only after the decryption window, while bids sealed to the escrow await their
+    keys; the share that reaches the threshold opens those bids."""
+    tender = _tender(tender_id)
+    session = escrow_services.give_share(request.user, tender, payload.share)
+    tender.refresh_from_db()
+    return opening_out(tender, session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -70,3 +71,45 @@ class ReplyForm(forms.Form):
     reply = forms.CharField(
         label=_("Reply"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class EscrowShareForm(forms.Form):
+    """A custodian's SLIP-0039 share of the tender's escrow key, pasted as words."""
+
+    share = forms.CharField(
+        label=_("Your escrow share"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("The words of the share your organisation holds (share-<credit code>.txt)."),
+    )
+
+
+class EscrowRecordForm(forms.Form):
+    """The public record of a key escrow, as ``openbid escrow create`` wrote it (escrow.json)."""
+
+    record_file = forms.FileField(label=_("Escrow record (escrow.json)"), required=False)
+    record = forms.CharField(
+        label=_("or its text"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("record_file")
+        text = data.get("record") or ""
+        if upload is not None:
+            if upload.size > 20000:
+                raise ValidationError(_("An escrow record is a small JSON file."))
+            text = upload.read().decode("utf-8", "replace")
+        try:
+            loaded = json.loads(text)
+        except ValueError:
+            loaded = None
+        if not isinstance(loaded, dict):
+            raise ValidationError(
+                _("Choose the escrow.json written by “openbid escrow create”, or paste its text.")
+            )
+        data["parsed"] = loaded
+        return data

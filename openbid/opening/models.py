@@ -24,6 +24,7 @@ class OpeningSession(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", _("open: bidders release their keys")
+        ESCROW = "escrow", _("escrow: custodians recombine the escrow key")
         CLOSED = "closed", _("decryption closed")
 
     tender = models.OneToOneField(
@@ -32,6 +33,9 @@ class OpeningSession(models.Model):
     scheduled_at = models.DateTimeField(_("scheduled at (the bid deadline)"))
     started_at = models.DateTimeField(_("started at"))
     decryption_deadline = models.DateTimeField(_("keys are released until"))
+    escrow_deadline = models.DateTimeField(
+        _("escrow shares are given until"), null=True, blank=True
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
@@ -69,6 +73,7 @@ class OpenedBid(models.Model):
 
     class Status(models.TextChoices):
         AWAITING_KEY = "awaiting_key", _("awaiting the key")
+        AWAITING_ESCROW = "awaiting_escrow", _("awaiting the escrow custodians")
         OPENED = "opened", _("opened")
         REJECTED = "rejected", _("rejected")
 
@@ -82,7 +87,7 @@ class OpenedBid(models.Model):
     bid = models.OneToOneField("bidding.Bid", on_delete=models.PROTECT, related_name="opening")
     order = models.PositiveIntegerField(_("reading order"))
     status = models.CharField(
-        _("status"), max_length=12, choices=Status.choices, default=Status.AWAITING_KEY
+        _("status"), max_length=16, choices=Status.choices, default=Status.AWAITING_KEY
     )
     reason_code = models.CharField(_("reason (code)"), max_length=30, blank=True)
     reason_detail = models.TextField(_("reason (details)"), blank=True)
@@ -99,6 +104,7 @@ class OpenedBid(models.Model):
     decided_at = models.DateTimeField(_("opened or rejected at"), null=True, blank=True)
     data_key = models.BinaryField(_("released data key"), null=True, blank=True, editable=False)
     data_key_sha256 = models.CharField(_("SHA-256 of the data key"), max_length=64, blank=True)
+    via_escrow = models.BooleanField(_("data key recovered through the escrow"), default=False)
 
     class Meta:
         ordering = ["session", "order"]
@@ -148,3 +154,70 @@ class OpeningObjection(models.Model):
 
     def __str__(self) -> str:
         return f"objection {self.number} at opening {self.session_id}"
+
+
+class Escrow(models.Model):
+    """A tender's key escrow (k-of-n custodians): its public record only.
+
+    Registered by the tender's managers while the tender is a draft, so that every bidder knows,
+    before sealing, whether it may seal to the escrow key too. The record
+    (:class:`openbid.crypto.escrow.EscrowPublic`) holds the escrow public key, the threshold,
+    which custodian (an organisation, by credit code) holds which share, and a fingerprint of each
+    share: nothing in it decrypts anything. The shares were made off the platform
+    (``openbid escrow create``) and handed to the custodians.
+    """
+
+    tender = models.OneToOneField(
+        "tendering.Tender", on_delete=models.PROTECT, related_name="escrow"
+    )
+    record = models.JSONField(_("escrow record"))
+    suite = models.CharField(_("crypto suite"), max_length=20)
+    key_id = models.CharField(_("escrow key id"), max_length=64)
+    threshold = models.PositiveSmallIntegerField(_("shares needed"))
+    count = models.PositiveSmallIntegerField(_("custodians"))
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    registered_by_org = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    registered_at = models.DateTimeField(_("registered at"))
+    used_at = models.DateTimeField(_("escrow key recombined at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("key escrow")
+        verbose_name_plural = _("key escrows")
+
+    def __str__(self) -> str:
+        return f"escrow of tender {self.tender_id}: {self.threshold} of {self.count}"
+
+
+class EscrowShareSubmission(models.Model):
+    """A custodian's share, given at an opening after the decryption window closed.
+
+    The mnemonic is kept only until ``threshold`` shares are in and the escrow key has been
+    recombined (or the escrow period ends); then it is blanked. By that time the opening has
+    begun and the law no longer forbids decrypting this tender's bids; the shares open nothing
+    else, since every tender has its own escrow key.
+    """
+
+    escrow = models.ForeignKey(Escrow, on_delete=models.PROTECT, related_name="submissions")
+    custodian = models.CharField(_("custodian (credit code)"), max_length=18)
+    index = models.PositiveSmallIntegerField(_("share index"))
+    mnemonic = models.TextField(blank=True, editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("given at"))
+    cleared_at = models.DateTimeField(_("share erased at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["escrow", "submitted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["escrow", "index"], name="unique_escrow_share")
+        ]
+        verbose_name = _("escrow share given")
+        verbose_name_plural = _("escrow shares given")
+
+    def __str__(self) -> str:
+        return f"share {self.index} of escrow {self.escrow_id}"

@@ -12,13 +12,16 @@ and the tenderer or agency signs the opening record, which is published.
   ``openbid.opening.aad``, checks the plaintext against the signed commitment and reads the
   package. Any failure rejects the bid with its reason; following E-Bidding art. 31, a failure
   through the bidder's fault is treated as revoked (撤销), any other as withdrawn (撤回).
-* ``close_decryption`` — after the window, bids still awaiting a key are rejected.
+* ``close_decryption`` — after the window, bids still awaiting a key are rejected, except where
+  the tender has a key escrow and the bid is sealed to it: those wait for the custodians
+  (``openbid.opening.escrow``) for one more window of the same length, and are rejected only if
+  ``threshold`` custodians have not given their shares by then.
 * ``raise_objection`` / ``reply_objection`` — objections at the opening (Reg art. 44).
 * ``sign_opening_record`` — the record, signed as a C2SP signed note with the platform key and
   published.
 
-Not here yet: the k-of-n escrow fallback (custodians' shares). A tender's rules may allow it; the
-opening then would ask the custodians instead of rejecting a bid whose key was not released.
+The decryption window is the tender's (``Tender.decryption_window_minutes``), fixed at
+publication.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -57,7 +59,12 @@ from openbid.crypto.suites import SUITES, get_suite
 from openbid.ledger import keys
 from openbid.ledger.note import sign_note, verify_note
 from openbid.opening.aad import bid_aad
-from openbid.opening.models import OpenedBid, OpeningObjection, OpeningSession
+from openbid.opening.models import (
+    EscrowShareSubmission,
+    OpenedBid,
+    OpeningObjection,
+    OpeningSession,
+)
 from openbid.tendering import lifecycle
 from openbid.tendering.lifecycle import State
 from openbid.tendering.models import Section, Tender
@@ -142,6 +149,10 @@ REASONS: dict[str, tuple[Promise, str]] = {
         gettext_lazy("No key was released in time."),
         Fault.BIDDER,
     ),
+    "escrow_unwrap_failed": (
+        gettext_lazy("The copy of the data key sealed to the escrow key does not unwrap."),
+        Fault.BIDDER,
+    ),
 }
 
 TREATMENT = {
@@ -150,15 +161,9 @@ TREATMENT = {
 }
 
 
-def decryption_window() -> dt.timedelta:
-    """How long bidders have to release their keys once the opening starts.
-
-    ``OPENBID_DECRYPTION_WINDOW_MINUTES`` (a setting, else the environment), default 30.
-    """
-    minutes = getattr(settings, "OPENBID_DECRYPTION_WINDOW_MINUTES", None)
-    if minutes is None:
-        minutes = os.environ.get("OPENBID_DECRYPTION_WINDOW_MINUTES", "30")
-    return dt.timedelta(minutes=float(minutes))
+def decryption_window(tender: Tender) -> dt.timedelta:
+    """How long bidders have to release their keys once the tender's opening starts."""
+    return dt.timedelta(minutes=tender.decryption_window_minutes)
 
 
 def reason_message(code: str) -> str:
@@ -231,7 +236,7 @@ def _start_opening(tender_id: int, now: dt.datetime) -> int:
         tender=tender,
         scheduled_at=tender.bid_deadline,
         started_at=now,
-        decryption_deadline=now + decryption_window(),
+        decryption_deadline=now + decryption_window(tender),
     )
     OpenedBid.objects.bulk_create(
         OpenedBid(session=session, bid=bid, order=n) for n, bid in enumerate(bids, start=1)
@@ -315,23 +320,36 @@ def _fail_for_too_few_bids(
 
 
 def close_decryption(now: dt.datetime | None = None, *, tender_id: int | None = None) -> int:
-    """Close every opening whose decryption window has passed (idempotent): bids still awaiting a
-    key are rejected — no key released in time, the bidder's fault (E-Bidding art. 31)."""
+    """Close every decryption window that has passed (idempotent): bids still awaiting a key are
+    rejected — no key released in time, the bidder's fault (E-Bidding art. 31) — or, where the
+    tender has a key escrow and the bid is sealed to it, wait for the custodians. An escrow period
+    that has passed is closed the same way. Returns how many sessions changed."""
     now = now or clock.now()
     due = OpeningSession.objects.filter(
         status=OpeningSession.Status.OPEN, decryption_deadline__lte=now
     )
+    escrow_due = OpeningSession.objects.filter(
+        status=OpeningSession.Status.ESCROW, escrow_deadline__lte=now
+    )
     if tender_id is not None:
         due = due.filter(tender_id=tender_id)
+        escrow_due = escrow_due.filter(tender_id=tender_id)
     changed = 0
     for pk in list(due.values_list("pk", flat=True)):
         changed += _close_session(pk, now)
+    for pk in list(escrow_due.values_list("pk", flat=True)):
+        changed += _close_escrow(pk, now)
     return changed
+
+
+def _escrow_key_id(session: OpeningSession) -> str:
+    escrow = getattr(session.tender, "escrow", None)
+    return escrow.key_id if escrow is not None else ""
 
 
 @service
 def _close_session(session_id: int, now: dt.datetime) -> int:
-    session = OpeningSession.objects.select_for_update().get(pk=session_id)
+    session = OpeningSession.objects.select_for_update().select_related("tender").get(pk=session_id)
     if session.status != OpeningSession.Status.OPEN or session.decryption_deadline > now:
         return 0
     waiting = list(
@@ -339,10 +357,62 @@ def _close_session(session_id: int, now: dt.datetime) -> int:
         .filter(session=session, status=OpenedBid.Status.AWAITING_KEY)
         .select_related("bid__organisation", "bid__section")
     )
+    escrow_key = _escrow_key_id(session)
+    to_escrow = [o for o in waiting if escrow_key and o.bid.escrow_key_id == escrow_key]
     for opened in waiting:
-        _decide(opened, Outcome.rejected("no_key"), now)
+        if opened not in to_escrow:
+            _decide(opened, Outcome.rejected("no_key"), now)
+    if not to_escrow:
+        _close(session, now)
+        return 1
+    for opened in to_escrow:
+        opened.status = OpenedBid.Status.AWAITING_ESCROW
+        opened.save(update_fields=["status"])
+    session.status = OpeningSession.Status.ESCROW
+    session.escrow_deadline = now + decryption_window(session.tender)
+    session.save(update_fields=["status", "escrow_deadline"])
+    record_event(
+        "opening.escrow.started",
+        subjects=[*_subjects(session.tender), ("opening", session.pk)],
+        payload={
+            "escrow_key_id": escrow_key,
+            "bids": [o.bid_id for o in to_escrow],
+            "escrow_deadline": session.escrow_deadline,
+        },
+    )
+    return 1
+
+
+@service
+def _close_escrow(session_id: int, now: dt.datetime) -> int:
+    session = OpeningSession.objects.select_for_update().select_related("tender").get(pk=session_id)
+    if (
+        session.status != OpeningSession.Status.ESCROW
+        or session.escrow_deadline is None
+        or session.escrow_deadline > now
+    ):
+        return 0
+    waiting = (
+        OpenedBid.objects.select_for_update()
+        .filter(session=session, status=OpenedBid.Status.AWAITING_ESCROW)
+        .select_related("bid__organisation", "bid__section")
+    )
+    for opened in waiting:
+        _decide(
+            opened,
+            Outcome.rejected("no_key", "the escrow custodians did not recombine the key in time"),
+            now,
+        )
+    clear_escrow_shares(session, now)
     _close(session, now)
     return 1
+
+
+def clear_escrow_shares(session: OpeningSession, now: dt.datetime) -> None:
+    """Erase the custodians' shares given at this opening: they are needed no more."""
+    EscrowShareSubmission.objects.filter(
+        escrow__tender_id=session.tender_id, cleared_at__isnull=True
+    ).update(mnemonic="", cleared_at=now)
 
 
 def _close(session: OpeningSession, now: dt.datetime) -> None:
@@ -660,6 +730,7 @@ def _decide(opened: OpenedBid, outcome: Outcome, now: dt.datetime, actor: Any = 
         "bidder": bid.organisation.credit_code,
         "bidder_name": bid.organisation.name,
         "data_key_sha256": opened.data_key_sha256 or None,
+        "via_escrow": opened.via_escrow,
     }
     if outcome.status == OpenedBid.Status.OPENED:
         # The read-out (唱标) is public: price, duration and the other declared items.
@@ -849,6 +920,12 @@ def record_text(session: OpeningSession, *, signer: Organisation, signed_at: dt.
         f"decryption-deadline {_local(session.decryption_deadline)}",
         f"decryption-closed {_local(session.closed_at)}",
     ]
+    escrow = getattr(tender, "escrow", None)
+    if escrow is not None:
+        lines.append(
+            f"escrow {escrow.key_id} threshold {escrow.threshold} of {escrow.count} "
+            f"used {_local(escrow.used_at)} shares-until {_local(session.escrow_deadline)}"
+        )
     opened_bids = list(
         session.bids.select_related("bid__organisation", "bid__section").order_by("order")
     )
@@ -880,6 +957,7 @@ def record_text(session: OpeningSession, *, signer: Organisation, signed_at: dt.
                 f"  ciphertext-sha256 {bid.ciphertext_sha256} commitment {bid.commitment} "
                 f"receipt-ledger-index {bid.ledger_index} "
                 f"data-key-sha256 {o.data_key_sha256 or '-'}"
+                + (" via-escrow" if o.via_escrow else "")
             )
     for objection in session.objections.select_related("raised_by", "replied_by_org"):
         lines.append(

@@ -17,6 +17,9 @@ urlpatterns = [
         name="reply",
     ),
     path("tenders/<int:pk>/opening/sign/", views.sign, name="sign"),
+    path("tenders/<int:pk>/opening/escrow-share/", views.give_share, name="give_share"),
+    path("tenders/<int:pk>/escrow.pub", views.escrow_key, name="escrow_key"),
+    path("tenders/<int:pk>/escrow/", views.register_escrow, name="register_escrow"),
     path("tenders/<int:pk>/opening/record/", views.record, name="record"),
     path("tenders/<int:pk>/opening/record.txt", views.record_note, name="record_note"),
 ]

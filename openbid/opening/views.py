@@ -31,8 +31,15 @@ from openbid.core.errors import DomainError
 from openbid.core.money import format_yuan
 from openbid.core.web import add_refusal
 from openbid.ledger import keys
+from openbid.opening import escrow as escrow_services
 from openbid.opening import services
-from openbid.opening.forms import ObjectionForm, ReleaseKeyForm, ReplyForm
+from openbid.opening.forms import (
+    EscrowRecordForm,
+    EscrowShareForm,
+    ObjectionForm,
+    ReleaseKeyForm,
+    ReplyForm,
+)
 from openbid.opening.models import OpenedBid, OpeningObjection, OpeningSession
 from openbid.tendering.lifecycle import State
 from openbid.tendering.models import Tender
@@ -94,6 +101,7 @@ def _context(
     release_form: tuple[int, ReleaseKeyForm] | None = None,
     objection_form: ObjectionForm | None = None,
     reply_form: tuple[int, ReplyForm] | None = None,
+    share_form: EscrowShareForm | None = None,
 ) -> dict[str, Any]:
     manager = _is_manager(request, tender)
     signed = session is not None and session.published_at is not None
@@ -109,12 +117,16 @@ def _context(
         "rows": [],
         "objections": [],
         "own": [],
+        "escrow": escrow_services.escrow_of(tender),
     }
     if session is None:
         return context
+    if escrow_services.may_give_share(request.user, session):
+        context["share_form"] = share_form or EscrowShareForm()
     context.update(
         started_at=_when(session.started_at),
         decryption_deadline=_when(session.decryption_deadline),
+        escrow_deadline=_when(session.escrow_deadline),
         closed_at=_when(session.closed_at),
         published_at=_when(session.published_at),
     )
@@ -236,6 +248,70 @@ def release(request: HttpRequest, pk: int, bid_pk: int) -> HttpResponse:
                 )
             return redirect(_room_url(tender, f"bid-{bid.pk}"))
     return _render_room(request, tender, status=422, release_form=(bid.pk, form))
+
+
+@login_required
+@require_POST
+def give_share(request: HttpRequest, pk: int) -> HttpResponse:
+    """A custodian's staff gives its escrow share; the last one needed opens the waiting bids."""
+    tender = _tender(pk)
+    form = EscrowShareForm(request.POST)
+    if form.is_valid():
+        try:
+            session = escrow_services.give_share(request.user, tender, form.cleaned_data["share"])
+        except DomainError as error:
+            add_refusal(form, error)
+        else:
+            if session.status == OpeningSession.Status.ESCROW:
+                messages.success(
+                    request, _("Your share is recorded; the other custodians' shares are awaited.")
+                )
+            else:
+                messages.success(
+                    request, _("The escrow key was recombined: the waiting bids are opened.")
+                )
+            return redirect(_room_url(tender))
+    return _render_room(request, tender, status=422, share_form=form)
+
+
+@require_safe
+def escrow_key(request: HttpRequest, pk: int) -> HttpResponse:
+    """The escrow public key of a published tender (PEM), for ``openbid-bidder seal --to``."""
+    escrow = escrow_services.escrow_of(_tender(pk))
+    if escrow is None:
+        raise Http404
+    response = HttpResponse(
+        escrow_services.public_key_pem(escrow), content_type="application/x-pem-file"
+    )
+    response["Content-Disposition"] = f'attachment; filename="escrow-{pk}.pub"'
+    return response
+
+
+@login_required
+@require_POST
+def register_escrow(request: HttpRequest, pk: int) -> HttpResponse:
+    """The tender's managers register (or remove) its key escrow while it is a draft."""
+    tender = get_object_or_404(Tender.objects.select_related("project"), pk=pk)
+    tender_url = reverse("tendering:tender", args=[tender.pk]) + "#sealing"
+    if "remove" in request.POST:
+        try:
+            escrow_services.remove_escrow(request.user, tender)
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The key escrow is removed."))
+        return redirect(tender_url)
+    form = EscrowRecordForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            escrow_services.register_escrow(request.user, tender, form.cleaned_data["parsed"])
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The key escrow is registered."))
+    else:
+        messages.error(request, " ".join(str(e) for e in form.non_field_errors()))
+    return redirect(tender_url)
 
 
 @login_required

@@ -199,6 +199,10 @@ class TenderIn(In):
     separated_award: bool = False
     deposit_form: Tender.DepositForm
     qualification: str = Field(..., max_length=10000)
+    crypto_suite: Tender.CryptoSuite = Tender.CryptoSuite.INTERNATIONAL
+    decryption_window_minutes: int | None = Field(
+        None, description="minutes bidders have to release their keys (default: the platform's)"
+    )
     doc_issue_start: AwareDatetime
     doc_issue_end: AwareDatetime
     question_deadline: AwareDatetime
@@ -221,6 +225,8 @@ class TenderPatch(In):
     separated_award: bool | None = None
     deposit_form: Tender.DepositForm | None = None
     qualification: str | None = Field(None, max_length=10000)
+    crypto_suite: Tender.CryptoSuite | None = None
+    decryption_window_minutes: int | None = None
     doc_issue_start: AwareDatetime | None = None
     doc_issue_end: AwareDatetime | None = None
     question_deadline: AwareDatetime | None = None
@@ -276,6 +282,8 @@ class TenderOut(TenderSummary):
     separated_award: bool
     deposit_form: str
     qualification: str
+    crypto_suite: str
+    decryption_window_minutes: int
     status_reason: str
     rules_date: dt.date | None
     plan: int | None
@@ -510,6 +518,8 @@ def _tender_out(tender: Tender, *, manager: bool) -> dict[str, Any]:
         "separated_award": tender.separated_award,
         "deposit_form": tender.deposit_form,
         "qualification": tender.qualification,
+        "crypto_suite": tender.crypto_suite,
+        "decryption_window_minutes": tender.decryption_window_minutes,
         "status_reason": tender.status_reason,
         "rules_date": tender.rules_date,
         "plan": tender.plan_id,

@@ -194,6 +194,22 @@ class TenderForm(forms.Form):
     qualification = forms.CharField(
         label=_("Qualification requirements"), widget=forms.Textarea(attrs={"rows": 3})
     )
+    crypto_suite = forms.ChoiceField(
+        label=_("Crypto suite for sealed bids"),
+        choices=Tender.CryptoSuite.choices,
+        initial=Tender.CryptoSuite.INTERNATIONAL,
+        required=False,
+        help_text=_(
+            "Every bid is sealed and signed with this suite, and bidders' certificates must be of it."
+        ),
+    )
+    decryption_window_minutes = forms.IntegerField(
+        label=_("Decryption window (minutes)"),
+        initial=30,
+        min_value=1,
+        required=False,
+        help_text=_("How long bidders have to release their keys once the opening starts."),
+    )
     doc_issue_start = ShanghaiDateTimeField(label=_("Documents issued from"))
     doc_issue_end = ShanghaiDateTimeField(label=_("Documents issued until"))
     question_deadline = ShanghaiDateTimeField(label=_("Questions until"))
@@ -241,6 +257,8 @@ class TenderForm(forms.Form):
                 "separated_award",
                 "deposit_form",
                 "qualification",
+                "crypto_suite",
+                "decryption_window_minutes",
                 "doc_issue_start",
                 "doc_issue_end",
                 "question_deadline",

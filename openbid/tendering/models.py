@@ -118,6 +118,12 @@ class Tender(models.Model):
         GUARANTEE = "guarantee", _("e-guarantee only")
         WAIVED = "waived", _("no deposit")
 
+    class CryptoSuite(models.TextChoices):
+        """The crypto suite every bid of the tender is sealed and signed with (openbid.crypto.suites)."""
+
+        INTERNATIONAL = "intl-2026", _("international (Ed25519, X25519, AES-256-GCM, SHA-256)")
+        NATIONAL = "sm-2026", _("national commercial cryptography 国密 (SM2, SM3, SM4)")
+
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="tenders")
     plan = models.ForeignKey(
         TenderPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="tenders"
@@ -137,6 +143,17 @@ class Tender(models.Model):
     )
     deposit_form = models.CharField(_("deposit form"), max_length=20, choices=DepositForm.choices)
     qualification = models.TextField(_("qualification requirements"))
+    crypto_suite = models.CharField(
+        _("crypto suite for sealed bids"),
+        max_length=20,
+        choices=CryptoSuite.choices,
+        default=CryptoSuite.INTERNATIONAL,
+    )
+    decryption_window_minutes = models.PositiveSmallIntegerField(
+        _("decryption window (minutes)"),
+        default=30,
+        help_text=_("how long bidders have to release their keys once the opening starts"),
+    )
     doc_issue_start = models.DateTimeField(_("documents issued from"))
     doc_issue_end = models.DateTimeField(_("documents issued until"))
     question_deadline = models.DateTimeField(_("questions until"))

@@ -365,6 +365,8 @@ TENDER_FIELDS = (
     "separated_award",
     "deposit_form",
     "qualification",
+    "crypto_suite",
+    "decryption_window_minutes",
     "doc_issue_start",
     "doc_issue_end",
     "question_deadline",
@@ -375,12 +377,15 @@ TENDER_FIELDS = (
 def _clean_tender_fields(data: dict[str, Any]) -> dict[str, Any]:
     out = dict(data)
     out["title"] = clean_text(data.get("title"), "title", 200)
+    if data.get("crypto_suite") in (None, ""):
+        out["crypto_suite"] = data["crypto_suite"] = Tender.CryptoSuite.INTERNATIONAL
     out["qualification"] = clean_text(data.get("qualification"), "qualification", 10000)
     for field, choices in (
         ("kind", Tender.Kind),
         ("method", Tender.Method),
         ("evaluation_method", Tender.Evaluation),
         ("deposit_form", Tender.DepositForm),
+        ("crypto_suite", Tender.CryptoSuite),
     ):
         if data.get(field) not in choices.values:
             raise InvalidInput(_("Choose one of the listed values."), field=field, rule="choice")
@@ -401,6 +406,7 @@ def _clean_tender_fields(data: dict[str, Any]) -> dict[str, Any]:
         )
     out["evaluation_weights"] = {k: str(v) for k, v in weights.items()}
     out["separated_award"] = bool(data.get("separated_award"))
+    out["decryption_window_minutes"] = _decryption_window(data.get("decryption_window_minutes"))
     # Only the order here: the statutory periods (and the holiday calendar) at publication.
     order = tender_rules.order_problems(
         doc_issue_start=out["doc_issue_start"],
@@ -412,6 +418,32 @@ def _clean_tender_fields(data: dict[str, Any]) -> dict[str, Any]:
     if order:
         raise order[0].error()
     return out
+
+
+# The decryption window is the platform's and the tender's choice (E-Bidding art. 31 only says a
+# failure is the bidder's fault or not): long enough for a bidder on a slow line to release its
+# key, short enough that the opening is not held up for hours.
+DECRYPTION_WINDOW_MINUTES = (10, 240)
+
+
+def _decryption_window(value: Any) -> int:
+    low, high = DECRYPTION_WINDOW_MINUTES
+    if value is None or value == "":
+        return int(getattr(settings, "OPENBID_DECRYPTION_WINDOW_MINUTES", 30))
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        value = None
+    try:
+        minutes = int(value) if value is not None else None
+    except ValueError:
+        minutes = None
+    if minutes is None or not low <= minutes <= high:
+        raise InvalidInput(
+            _("The decryption window is a whole number of minutes from %(low)d to %(high)d.")
+            % {"low": low, "high": high},
+            field="decryption_window_minutes",
+            rule="decryption_window",
+        )
+    return minutes
 
 
 def _weight(value: Any) -> Decimal | None:

@@ -141,7 +141,7 @@ def test_every_section_needs_three_bids(clock):
 
 @pytest.mark.parametrize("suite_name", ["intl-2026", "sm-2026"])
 def test_the_right_key_opens_the_bid_and_reads_it_out(clock, suite_name):
-    tender, _manager = one_section_tender()
+    tender, _manager = one_section_tender(crypto_suite=suite_name)
     section = tender.sections.get()
     sealed = []
     for n, price in enumerate(("12345678.00", "11800000.5", "13000000")):
