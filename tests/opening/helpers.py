@@ -70,14 +70,18 @@ def submit(
     committed: bytes | None = None,
     aad: bytes | None = None,
     suite_name: str = SUITE,
+    also_to: tuple[bytes, ...] = (),
 ) -> Sealed:
     """Seal ``plaintext`` and submit it, signing the commitment to ``committed`` (default: the
-    plaintext itself) — a different ``committed`` makes a bid whose plaintext does not match."""
+    plaintext itself) — a different ``committed`` makes a bid whose plaintext does not match.
+    ``also_to``: further recipients' public keys (the tender's escrow key)."""
     suite = get_suite(suite_name)
     encryption = suite.generate_encryption_key()
     signing = suite.generate_signing_key()
     certify(user, org, suite_name, signing)
-    envelope = suite.seal([encryption.public], plaintext, bid_aad(section) if aad is None else aad)
+    envelope = suite.seal(
+        [encryption.public, *also_to], plaintext, bid_aad(section) if aad is None else aad
+    )
     sha = hashlib.sha256(envelope).hexdigest()
     upload = bidding.start_upload(user, section, size=len(envelope), sha256=sha)
     bidding.append_chunk(
