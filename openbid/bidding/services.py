@@ -55,6 +55,18 @@ def partial_dir() -> Path:
     return path
 
 
+def _create_durably(path: Path) -> None:
+    """Create an empty file and fsync its folder: the upload's row and its file survive a power
+    cut together (a chunk then finds the file to write into)."""
+    with path.open("ab") as handle:
+        os.fsync(handle.fileno())
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
 def partial_path(upload: BidUpload) -> Path:
     return partial_dir() / f"{upload.pk}.part"
 
@@ -140,7 +152,7 @@ def start_upload(actor: Actor, section: Section, *, size: int, sha256: str) -> B
         started_at=now,
         updated_at=now,
     )
-    partial_path(upload).touch()
+    _create_durably(partial_path(upload))
     return upload
 
 
@@ -224,6 +236,15 @@ def _record_chunk(actor: Actor, upload_id: object, offset: int, length: int) -> 
     upload.updated_at = clock.now()
     upload.save(update_fields=["received", "updated_at"])
     return upload
+
+
+def _stored_copy_is(storage: Any, name: str, sha256: str) -> bool:
+    """Whether the stored file ``name`` has the SHA-256 ``sha256``."""
+    digest = hashlib.sha256()
+    with storage.open(name, "rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest() == sha256
 
 
 def _make_durable(storage: Any, name: str) -> None:
@@ -370,10 +391,21 @@ def commit_bid(
     from django.core.files.storage import default_storage
 
     name = f"bids/{section.tender_id}/{section.pk}/{upload.pk}.obenv"
+    # A retried commit may find a copy under the final name that a crash cut short (the local
+    # file system writes it in place): reuse it only if it is whole, else copy again. Either way
+    # it is made durable before the receipt, and the partial file goes only after the commit.
+    if default_storage.exists(name) and not _stored_copy_is(default_storage, name, actual):
+        default_storage.delete(name)
     if not default_storage.exists(name):
         with path.open("rb") as handle:
-            name = default_storage.save(name, File(handle))
-        _make_durable(default_storage, name)
+            stored = default_storage.save(name, File(handle))
+        if stored != name:
+            raise Conflict(
+                _("The ciphertext could not be stored; commit again."),
+                field="upload",
+                rule="ciphertext_store",
+            )
+    _make_durable(default_storage, name)
     return _record_bid(
         actor, upload.pk, name, actual, suite, commitment, signature, public_key, escrow_key_id
     )

@@ -305,3 +305,36 @@ def test_seal_and_pack_refusals(tmp_path, capsys):
     code, _out, err = run(capsys, "pack", folder, "--form", form, "--out", tmp_path / "c.zip")
     assert code == 2 and "price" in err
     assert not (tmp_path / "x.obenv").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sealing_reads_the_tender_and_saves_the_escrow_key(live_server, clock, tmp_path, capsys):
+    from tests.opening.test_escrow import escrowed_tender
+
+    tender, _manager, people, record = escrowed_tender()
+    pem = tmp_path / "escrow.pub"
+    code, out, err = run(
+        capsys, "sealing", "--url", live_server.url, "--tender", tender.pk, "--escrow-out", pem
+    )
+    assert code == 0, err
+    assert "suite: intl-2026" in out and "2 of 3 custodians" in out
+    assert record.key_id.hex() in out and people[0].org.name in out
+    public = get_suite(SUITE).public_key_from_pem(pem.read_bytes(), KeyUse.ENCRYPTION)
+    assert public == record.public_key
+    # The saved key is what "seal --to" takes: the escrow can then open the bid.
+    keys = tmp_path / "keys"
+    run(capsys, "keygen", "--out", keys)
+    folder, form = bid_folder(tmp_path)
+    run(capsys, "pack", folder, "--form", form, "--out", tmp_path / "b.zip")
+    code, _out, err = run(
+        capsys,
+        *("seal", tmp_path / "b.zip", "--section", 1, "--to", keys / "encryption.pub"),
+        *("--to", pem, "--out", tmp_path / "b.obenv"),
+    )
+    assert code == 0, err
+    sealed = json.loads((tmp_path / "b.obenv.json").read_text())
+    assert record.key_id.hex() in sealed["recipients"]
+    code, _out, err = run(
+        capsys, "sealing", "--url", live_server.url, "--tender", tender.pk, "--escrow-out", pem
+    )
+    assert code == 2 and "exists" in err  # never overwritten without --force

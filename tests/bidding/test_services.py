@@ -217,6 +217,52 @@ def test_unfinished_uploads_are_discarded_after_the_deadline(open_tender, clock)
     assert not Bid.objects.exists()
 
 
+def test_a_partial_file_left_behind_by_a_committed_upload_is_removed(open_tender):
+    """A crash between the bid's commit and the removal of its partial file leaves the file;
+    the clock loop removes it (the stored copy was made durable before the receipt)."""
+    from openbid.core import clockloop
+
+    tender, org, bidder = open_tender
+    _s, envelope, signing, _e = seal(b"committed")
+    bid = submit(bidder, tender.sections.first(), org, envelope, signing)
+    upload = BidUpload.objects.get(bid=bid)
+    left = services.partial_path(upload)
+    left.write_bytes(envelope)  # as if the process died before its on-commit unlink
+    assert clockloop.tick()["bidding.discard_unfinished_uploads"] == 1
+    assert not left.exists() and bid.ciphertext.read() == envelope
+
+
+def test_a_truncated_stored_copy_is_replaced_on_a_retried_commit(open_tender):
+    """The file under the bid's final name may be a copy a crash cut short: never receipted."""
+    from django.core.files.storage import default_storage
+
+    tender, org, bidder = open_tender
+    section = tender.sections.first()
+    _s, envelope, signing, _e = seal(b"x" * 100_000)
+    sha = hashlib.sha256(envelope).hexdigest()
+    upload = services.start_upload(bidder, section, size=len(envelope), sha256=sha)
+    services.append_chunk(
+        bidder, upload.pk, offset=0, stream=io.BytesIO(envelope), length=len(envelope)
+    )
+    name = f"bids/{tender.pk}/{section.pk}/{upload.pk}.obenv"
+    default_storage.save(name, io.BytesIO(envelope[:4096]))  # the crash's leftover
+    certify(bidder, org, SUITE, signing)
+    suite = get_suite(SUITE)
+    commitment = suite.hash(b"bid package").hex()
+    message = services.commitment_message(section, org, sha, commitment)
+    bid = services.commit_bid(
+        bidder,
+        upload.pk,
+        suite=SUITE,
+        commitment=commitment,
+        signature=base64.b64encode(suite.sign(signing.private, message)).decode(),
+        public_key=base64.b64encode(signing.public).decode(),
+    )
+    assert bid.ciphertext.name == name
+    with default_storage.open(name, "rb") as handle:
+        assert hashlib.sha256(handle.read()).hexdigest() == sha == bid.ciphertext_sha256
+
+
 # --- the signing key must be certified (CA 互认) ---------------------------------------------------
 
 
