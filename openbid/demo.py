@@ -36,11 +36,13 @@ from openbid.bidding import services as bidding
 from openbid.bidding.models import Bid
 from openbid.core import clock, rules, workdays
 from openbid.core.models import DomainEvent
+from openbid.crypto import escrow as crypto_escrow
 from openbid.crypto import services as certificates
 from openbid.crypto.models import TrustedCA
 from openbid.crypto.suites import KeyPair, get_suite
 from openbid.crypto.testca import TestCA, _public_key_from_pair, to_pem
 from openbid.crypto.x509 import KeyType
+from openbid.opening import escrow as opening_escrow
 from openbid.opening import services as opening
 from openbid.opening.aad import bid_aad
 from openbid.opening.models import OpenedBid, OpeningSession
@@ -186,7 +188,7 @@ def _organisations(out: list[str]) -> People:
         org_type=OrgType.REGULATOR,
         region_code=DEMO_REGION,
     )
-    services.add_person(
+    regulator_user = services.add_person(
         staff,
         regulator,
         username="regulator",
@@ -194,10 +196,10 @@ def _organisations(out: list[str]) -> People:
         role=Role.REGULATOR,
         display_name="监督 李处",
         is_admin=True,
-    )
+    ).user
     out.append(f"created regulator {regulator.name}\n  login regulator: regulator")
 
-    people: People = {}
+    people: People = {"centre": (centre, staff), "regulator": (regulator, regulator_user)}
     for prefix, body, name, org_type, login in _MARKET_ENTITIES:
         org, user = services.register_market_entity(
             name=name,
@@ -547,15 +549,20 @@ def _certify(user: User, org: Organisation, signing: KeyPair) -> None:
 
 
 def _seal_and_submit(
-    login: str, org: Organisation, user: User, section: Section, plaintext: bytes
+    login: str,
+    org: Organisation,
+    user: User,
+    section: Section,
+    plaintext: bytes,
+    also_to: tuple[bytes, ...] = (),
 ) -> _Sealed:
-    """What the bidder client does: seal to the bidder's own key, sign the commitment, upload the
-    envelope in two chunks and commit it."""
+    """What the bidder client does: seal to the bidder's own key (and ``also_to``: the tender's
+    escrow key), sign the commitment, upload the envelope in two chunks and commit it."""
     suite = get_suite(BID_SUITE)
     encryption = suite.generate_encryption_key()
     signing = suite.generate_signing_key()
     _certify(user, org, signing)
-    envelope = suite.seal([encryption.public], plaintext, bid_aad(section))
+    envelope = suite.seal([encryption.public, *also_to], plaintext, bid_aad(section))
     sha = hashlib.sha256(envelope).hexdigest()
     upload = bidding.start_upload(user, section, size=len(envelope), sha256=sha)
     half = len(envelope) // 2
@@ -639,6 +646,17 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
     tendering.upload_document(
         agency, tender, ContentFile(pdf, name="招标文件.pdf"), filename="招标文件.pdf"
     )
+    # The key escrow, made off the platform (as `openbid escrow create` does): the trading centre
+    # and the regulator each hold one share, both needed. The shares exist only in this function.
+    custodians = [people["centre"], people["regulator"]]
+    record, shares = crypto_escrow.create_escrow(
+        BID_SUITE, threshold=2, custodians=[org.credit_code for org, _u in custodians]
+    )
+    opening_escrow.register_escrow(agency, tender, record.to_dict())
+    step(
+        "the agency registered the tender's key escrow: 2 of 2 custodians (the trading centre "
+        f"and the regulator), escrow key {record.key_id.hex()[:16]}…"
+    )
     _move_to(times["start"] + dt.timedelta(minutes=30))
     tendering.publish_tender(agency, tender)
     tender.refresh_from_db()  # the service published its own copy of the row
@@ -659,12 +677,18 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
         _move_to(times["submit"] + dt.timedelta(minutes=20 * n))
         org, user = people[login]
         submitted = _seal_and_submit(
-            login, org, user, section, _bid_package(login, org, price, days, manager)
+            login,
+            org,
+            user,
+            section,
+            _bid_package(login, org, price, days, manager),
+            also_to=(record.public_key,),
         )
         sealed.append(submitted)
         step(
-            f"{login} sealed its bid with {BID_SUITE} ({submitted.size} bytes), uploaded it in "
-            f"2 chunks and committed it: receipt at ledger index {submitted.bid.ledger_index}"
+            f"{login} sealed its bid with {BID_SUITE} to its own key and the escrow key "
+            f"({submitted.size} bytes), uploaded it in 2 chunks and committed it: receipt at "
+            f"ledger index {submitted.bid.ledger_index}"
         )
 
     _move_to(times["opening"])
@@ -675,9 +699,11 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
         f"until {_time(session.decryption_deadline)}"
     )
 
-    # The keys are released one after another, well within the decryption window.
+    # The keys are released one after another, well within the decryption window; the last
+    # bidder has lost its key (a broken laptop) and releases none.
     gap = min(dt.timedelta(minutes=2), (session.decryption_deadline - clock.now()) / 8)
-    for submitted in sealed:
+    *releasing, lost = sealed
+    for submitted in releasing:
         _move_to(clock.now() + gap)
         org, user = people[submitted.login]
         opened = opening.release_key(user, submitted.bid, submitted.data_key)
@@ -689,9 +715,26 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
         else:
             step(f"{submitted.login} released its key: bid {opened.order} rejected")
 
-    # The window closes with the last key; the clock loop's pass changes nothing then.
+    # The window closes; the bid sealed to the escrow waits for the custodians.
+    _move_to(session.decryption_deadline)
     opening.close_decryption(tender_id=tender.pk)
     session.refresh_from_db()
+    step(
+        f"the decryption window closed; {lost.login} released no key, and its bid is sealed to "
+        f"the escrow: the custodians give their shares until {_time(session.escrow_deadline)}"
+    )
+    for org, user in custodians:
+        _move_to(clock.now() + gap)
+        opening_escrow.give_share(user, tender, shares[org.credit_code])
+        step(f"{org.name} gave its escrow share")
+    del shares
+    found = OpenedBid.objects.get(bid=lost.bid)
+    session.refresh_from_db()
+    step(
+        f"the escrow key was recombined and the shares erased: bid {found.order} "
+        f"{found.bid.organisation.name} read out through the escrow: {found.price:,.2f} yuan, "
+        f"{found.duration_days} days"
+    )
     counts = {status: session.bids.filter(status=status).count() for status in OpenedBid.Status}
     closed = _time(session.closed_at) if session.closed_at else "-"
     out.append(

@@ -130,9 +130,15 @@ def test_demo_opens_five_sealed_bids_in_the_past(clock):
     assert [o.status for o in opened] == [OpenedBid.Status.OPENED] * 5
     assert [f"{o.price:.2f}" for o in opened] == [price for _l, price, *_r in COMPLETED_BIDS]
     assert [o.duration_days for o in opened] == [days for _l, _p, days, _m in COMPLETED_BIDS]
+    *released, escrowed = opened
     assert all(
-        o.released_at is not None and o.released_at < session.decryption_deadline for o in opened
+        o.released_at is not None and o.released_at < session.decryption_deadline for o in released
     )
+    # The last bidder lost its key: the custodians opened its bid through the key escrow.
+    assert escrowed.released_at is None and escrowed.via_escrow
+    assert all(b.escrow_key_id == tender.escrow.key_id for b in bids)
+    assert session.escrow_deadline is not None
+    assert set(tender.escrow.submissions.values_list("mnemonic", flat=True)) == {""}
     assert session.status == OpeningSession.Status.CLOSED
 
     objection = session.objections.get()
