@@ -719,6 +719,7 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
     _move_to(session.decryption_deadline)
     opening.close_decryption(tender_id=tender.pk)
     session.refresh_from_db()
+    assert session.escrow_deadline is not None  # the bid sealed to the escrow waits
     step(
         f"the decryption window closed; {lost.login} released no key, and its bid is sealed to "
         f"the escrow: the custodians give their shares until {_time(session.escrow_deadline)}"
