@@ -61,6 +61,7 @@ from openbid.accounts.credit_code import check_character
 from openbid.bidding import package
 from openbid.crypto import _der, sm
 from openbid.crypto import x509 as certificates
+from openbid.crypto.document_message import signing_message
 from openbid.crypto.errors import CryptoError
 from openbid.crypto.suites import (
     ENVELOPE_MAGIC,
@@ -719,6 +720,33 @@ def cmd_submit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sign(args: argparse.Namespace) -> int:
+    """Sign a document of the platform (an opening record, a report …) with your certified key."""
+    api = _api(args)
+    suite = get_suite(args.suite)
+    private = _load_private(args.key, suite, KeyUse.SIGNING)
+    path = f"/documents/{urllib.parse.quote(args.kind)}/{args.document}"
+    document = api.call("GET", path + "/signing")
+    sha256 = str(document["sha256"])
+    # Sign what this client builds from the digest, not a message the server sends.
+    message = signing_message(args.kind, args.document, sha256)
+    if document["message"].encode() != message:
+        raise UsageError("the platform asks to sign an unexpected message; nothing was signed")
+    print(f"{document['title']}\nSHA-256 {sha256}  (signing for {document['organisation']})")
+    if args.expect_sha256 and args.expect_sha256.lower() != sha256:
+        raise UsageError(
+            f"the document's SHA-256 is {sha256}, not {args.expect_sha256}: not signed"
+        )
+    body = {
+        "sha256": sha256,
+        "signature": base64.b64encode(suite.sign(private, message)).decode(),
+        "public_key": base64.b64encode(suite.public_key(private, KeyUse.SIGNING)).decode(),
+    }
+    signed = api.call("POST", path + "/signatures", body)
+    print(f"signed at {signed['signed_at']} with certificate {signed['certificate']}")
+    return 0
+
+
 def cmd_withdraw(args: argparse.Namespace) -> int:
     bid = _api(args).call("POST", f"/bids/{args.bid}/withdraw", {})
     print(f"bid {bid['bid']} (submission {bid['version']}) withdrawn at {bid['withdrawn_at']}")
@@ -819,6 +847,16 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--tender", type=int, required=True, help="the tender id")
     c.add_argument("--escrow-out", help="save the escrow public key (PEM) here")
     c.add_argument("--force", action="store_true")
+    network(c)
+
+    c = add("sign", cmd_sign, "sign a document of the platform with your certified signing key")
+    c.add_argument("kind", help="e.g. opening-record")
+    c.add_argument(
+        "document", type=int, help="the document's id (for an opening record: the tender)"
+    )
+    c.add_argument("--key", required=True, help="the signing private key (PEM)")
+    c.add_argument("--suite", choices=suites, default=DEFAULT_SUITE)
+    c.add_argument("--expect-sha256", help="refuse unless the document has this SHA-256")
     network(c)
 
     c = add("csr", cmd_csr, "a certificate request (PKCS#10) for the signing key, for your CA")

@@ -15,12 +15,18 @@ from typing import Any
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
+from pydantic import ConfigDict
 
 from openbid.accounts.models import Organisation
 from openbid.accounts.permissions import signed_in
 from openbid.core.api_auth import PUBLIC
-from openbid.crypto import services
-from openbid.crypto.models import PersonCertificate, RevocationList, TrustedCA
+from openbid.crypto import document_signatures, services
+from openbid.crypto.models import (
+    DocumentSignature,
+    PersonCertificate,
+    RevocationList,
+    TrustedCA,
+)
 
 router = Router(tags=["certificates"])
 
@@ -164,3 +170,89 @@ def organisation_certificates(request: HttpRequest, credit_code: str) -> Any:
     return PersonCertificate.objects.filter(
         organisation=organisation, status=PersonCertificate.Status.ACTIVE
     ).order_by("purpose", "not_after", "id")
+
+
+# --- people's signatures on documents ----------------------------------------------------------
+
+
+class DocumentSignatureOut(Schema):
+    signer: str = Field(..., description="the person's display name")
+    organisation: str
+    organisation_name: str
+    certificate: str = Field(..., description="SHA-256 fingerprint of the signing certificate")
+    suite: str
+    sha256: str
+    public_key: str
+    signature: str
+    signed_at: dt.datetime
+
+
+class SigningOut(Schema):
+    kind: str
+    document_id: int
+    title: str
+    sha256: str = Field(..., description="the document's SHA-256: what is signed")
+    message: str = Field(..., description="the exact message to sign (UTF-8)")
+    organisation: str = Field(..., description="the organisation you sign for")
+    signatures: list[DocumentSignatureOut]
+
+
+class SignatureIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    sha256: str = Field(..., min_length=64, max_length=64)
+    signature: str = Field(..., min_length=1, max_length=400, description="base64")
+    public_key: str = Field(..., min_length=1, max_length=400, description="base64, as keys are")
+
+
+def signature_out(row: DocumentSignature) -> dict[str, Any]:
+    return {
+        "signer": row.signer.get_full_name() or row.signer.get_username(),
+        "organisation": row.organisation.credit_code,
+        "organisation_name": row.organisation.name,
+        "certificate": row.certificate.fingerprint,
+        "suite": row.suite,
+        "sha256": row.sha256,
+        "public_key": row.public_key,
+        "signature": row.signature,
+        "signed_at": row.signed_at,
+    }
+
+
+@router.get(
+    "/documents/{kind}/{document_id}/signing",
+    response=SigningOut,
+    summary="A document as you may sign it: its SHA-256, the message, and who has signed",
+)
+def get_signing(request: HttpRequest, kind: str, document_id: int) -> dict[str, Any]:
+    document = document_signatures.signable(request.user, kind, document_id)
+    return {
+        "kind": kind,
+        "document_id": document_id,
+        "title": document.title,
+        "sha256": document.sha256,
+        "message": document_signatures.signing_message(kind, document_id, document.sha256).decode(),
+        "organisation": document.organisation.credit_code,
+        "signatures": [
+            signature_out(row) for row in document_signatures.signatures(kind, document_id)
+        ],
+    }
+
+
+@router.post(
+    "/documents/{kind}/{document_id}/signatures",
+    response={201: DocumentSignatureOut},
+    summary="Sign a document with the key of your registered signing certificate",
+)
+def post_signature(
+    request: HttpRequest, kind: str, document_id: int, payload: SignatureIn
+) -> Status[dict[str, Any]]:
+    row = document_signatures.sign(
+        request.user,
+        kind,
+        document_id,
+        sha256=payload.sha256,
+        signature=payload.signature,
+        public_key=payload.public_key,
+    )
+    return Status(201, signature_out(row))

@@ -144,3 +144,41 @@ class PersonCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} · {self.fingerprint[:16]}…"
+
+
+class DocumentSignature(models.Model):
+    """A person's signature, with the key of their registered signing certificate, over a
+    document of the platform (an opening record, an evaluation report, a contract …).
+
+    The document is named by kind and id and fixed by its SHA-256; the signed message is
+    :func:`openbid.crypto.document_signatures.signing_message`. Signatures are only added, never
+    changed: a document signed by several people has several rows."""
+
+    kind = models.CharField(_("document kind"), max_length=40)
+    document_id = models.PositiveBigIntegerField(_("document id"))
+    sha256 = models.CharField(_("document SHA-256"), max_length=64)
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
+    )
+    certificate = models.ForeignKey(
+        PersonCertificate, on_delete=models.PROTECT, related_name="document_signatures"
+    )
+    suite = models.CharField(_("crypto suite"), max_length=20)
+    public_key = models.TextField(_("public key (base64)"))
+    signature = models.TextField(_("signature (base64)"))
+    signed_at = models.DateTimeField(_("signed at"))
+
+    class Meta:
+        ordering = ["kind", "document_id", "signed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "document_id", "sha256", "signer"],
+                name="one_signature_per_signer_and_document",
+            )
+        ]
+        verbose_name = _("document signature")
+        verbose_name_plural = _("document signatures")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.document_id} signed by {self.signer_id}"

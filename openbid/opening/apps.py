@@ -8,4 +8,7 @@ class OpeningConfig(AppConfig):
     verbose_name = _("Opening")
 
     def ready(self) -> None:
-        from openbid.opening import tasks  # noqa: F401  (registers the clock-loop handler)
+        from openbid.crypto import document_signatures
+        from openbid.opening import services, tasks  # noqa: F401  (tasks: the clock-loop handler)
+
+        document_signatures.register(services.RECORD_KIND, services.record_signable)

@@ -54,6 +54,7 @@ from openbid.core import clock, rules
 from openbid.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from openbid.core.events import record_event, service
 from openbid.core.validation import clean_text
+from openbid.crypto import document_signatures
 from openbid.crypto.errors import CryptoError
 from openbid.crypto.suites import SUITES, get_suite
 from openbid.ledger import keys
@@ -1062,3 +1063,34 @@ def objection_of(objection_id: int) -> OpeningObjection:
     if found is None:
         raise NotFound(_("No such objection."), field="objection", rule="exists")
     return found
+
+
+# --- people's certificate signatures on the record --------------------------------------------------
+
+RECORD_KIND = "opening-record"
+
+
+def record_signable(actor: Actor, tender_id: int) -> document_signatures.Signable:
+    """The published opening record of tender ``tender_id`` as its tenderer's or agency's staff
+    sign it with their certificates (the document id is the tender's). The platform's signature
+    publishes the record; these add the signatures of the people responsible for it."""
+    session = (
+        OpeningSession.objects.select_related("tender__project")
+        .filter(tender_id=tender_id, published_at__isnull=False)
+        .first()
+    )
+    if session is None:
+        raise NotFound(
+            _("No opening record has been published for this tender."),
+            field="tender",
+            rule="exists",
+        )
+    org = require_manager(actor, session.tender.project, _("Signing the opening record"))
+    return document_signatures.Signable(
+        kind=RECORD_KIND,
+        document_id=session.tender_id,
+        sha256=session.record_sha256,
+        organisation=org,
+        title=str(_("Opening record of %(title)s") % {"title": session.tender.title}),
+        subjects=(*_subjects(session.tender), ("opening", session.pk)),
+    )

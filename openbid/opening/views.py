@@ -30,6 +30,8 @@ from openbid.core import clock
 from openbid.core.errors import DomainError
 from openbid.core.money import format_yuan
 from openbid.core.web import add_refusal
+from openbid.crypto import document_signatures
+from openbid.crypto.document_signatures import verifies
 from openbid.ledger import keys
 from openbid.opening import escrow as escrow_services
 from openbid.opening import services
@@ -390,6 +392,13 @@ def record(request: HttpRequest, pk: int) -> HttpResponse:
             "published_at": _when(session.published_at),
             "verifier_key": keys.log_verifier_key(),
             "ledger_subject": f"tender:{session.tender_id}",
+            "signatures": [
+                {"row": row, "signed_at": _when(row.signed_at), "verifies": verifies(row)}
+                for row in document_signatures.signatures(services.RECORD_KIND, session.tender_id)
+            ],
+            "may_sign": _is_manager(request, session.tender),
+            "record_kind": services.RECORD_KIND,
+            "platform_url": request.build_absolute_uri("/").rstrip("/"),
         },
     )
 
