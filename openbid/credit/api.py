@@ -364,7 +364,7 @@ def apply_repair(
     request: HttpRequest,
     number: str,
     statement: Form[str],
-    evidence: File[UploadedFile] | None = None,
+    evidence: UploadedFile | None = File(None),  # noqa: B008 - ninja's parameter marker
 ) -> Status[dict[str, Any]]:
     """Multipart form: ``statement`` and an optional ``evidence`` file (PDF, OFD, JPEG, PNG, ZIP)."""
     application = services.apply_for_repair(
