@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema, Status, UploadedFile
 from pydantic import PlainSerializer
 
@@ -240,7 +241,9 @@ def _repair_out(a: RepairApplication) -> dict[str, Any]:
 def _record(number: str) -> CreditRecord:
     text = number.strip().upper().removeprefix("CR-")
     if not text.isdigit():
-        raise NotFound(f"No credit record {number}.", field="number", rule="exists")
+        raise NotFound(
+            _("No credit record %(number)s.") % {"number": number}, field="number", rule="exists"
+        )
     return get_object_or_404(
         CreditRecord.objects.select_related("subject__organisation"), pk=int(text)
     )
@@ -298,7 +301,7 @@ def full_working(
         or services.has_role(request.user, *services.MARKET_ROLES, organisation=org)
     ):
         raise NotAllowed(
-            "Only the entity's own people and staff see the full working.",
+            _("Only the entity's own people and staff see the full working."),
             rule="credit_own_working",
         )
     return _working_out(
@@ -322,7 +325,7 @@ def create_record(request: HttpRequest, payload: RecordIn) -> Status[dict[str, A
         org = Organisation.objects.filter(credit_code=code).first()
         if org is None:
             raise NotFound(
-                "No organisation with this unified social credit code.",
+                _("No organisation with this unified social credit code is registered here."),
                 field="credit_code",
                 rule="credit_registered_entity",
             )
@@ -341,7 +344,9 @@ def get_record(request: HttpRequest, number: str) -> dict[str, Any]:
     if not _visible(request, rec) and not (
         rec.is_public and rec.status == CreditRecord.Status.ACTIVE
     ):
-        raise NotFound(f"No credit record {number}.", field="number", rule="exists")
+        raise NotFound(
+            _("No credit record %(number)s.") % {"number": number}, field="number", rule="exists"
+        )
     return _record_out(rec)
 
 
