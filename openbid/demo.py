@@ -36,6 +36,7 @@ from openbid.bidding import services as bidding
 from openbid.bidding.models import Bid
 from openbid.core import clock, rules, workdays
 from openbid.core.models import DomainEvent
+from openbid.credit import services as credit
 from openbid.crypto import escrow as crypto_escrow
 from openbid.crypto import services as certificates
 from openbid.crypto.models import TrustedCA
@@ -141,6 +142,8 @@ def _run() -> list[str]:
             out.append(f"Tender demo skipped: {exc}")
         else:
             out.extend(lines)
+        with transaction.atomic():
+            out.extend(_credit_demo(people))
     finally:
         _restore_clock(frozen_at)
 
@@ -219,6 +222,97 @@ def _organisations(out: list[str]) -> People:
             services.verify_organisation(staff, org, note="营业执照信息核验一致")
             out.append("  verified by the trading centre")
     return people
+
+
+# --- credit ------------------------------------------------------------------------------------
+
+
+def _credit_demo(people: People) -> list[str]:
+    """A few credit records so the public credit pages show different grades: a commendation
+    (AAA), an administrative penalty (A), a listing on the serious-dishonesty list, and a minor
+    record repaired through the whole repair procedure."""
+    out: list[str] = []
+    regulator = User.objects.get(username="regulator")
+    staff = User.objects.get(username="centre")
+    issuer = _REGULATOR[2]
+    today = clock.today()
+
+    def days_ago(n: int) -> dt.date:
+        return today - dt.timedelta(days=n)
+
+    common = {"issuing_body": issuer}
+    credit.record_credit(
+        regulator,
+        organisation=people["bidder3"][0],
+        source="performance",
+        category="good",
+        title="合同履约评价优秀",
+        facts="示范城市建设投资集团有限公司对其承建工程的履约评价为优秀。",
+        legal_basis="《招标投标法实施条例》第四十一条；示范市公共资源交易市场主体信用评价办法",
+        document_number="示发改信〔2026〕1号",
+        decided_on=days_ago(30),
+        valid_from=days_ago(30),
+        valid_until=days_ago(30) + dt.timedelta(days=364),
+        **common,
+    )
+    out.append("credit: bidder3 has a commendation for its contract performance (grade AAA)")
+    credit.record_credit(
+        regulator,
+        organisation=people["bidder2"][0],
+        source="admin_penalty",
+        category="ordinary",
+        title="投标文件中提供不实业绩材料",
+        facts="在示范道路改造工程投标中提供的一项业绩证明与实际不符。",
+        legal_basis="《招标投标法实施条例》第六十八条",
+        document_number="示发改罚〔2026〕3号",
+        decided_on=days_ago(20),
+        valid_from=days_ago(20),
+        valid_until=days_ago(20) + dt.timedelta(days=364),
+        **common,
+    )
+    out.append("credit: bidder2 has an administrative penalty (grade A)")
+    listed = credit.record_credit(
+        regulator,
+        organisation=people["bidder4"][0],
+        source="admin_penalty",
+        category="serious",
+        serious_list=True,
+        title="串通投标",
+        facts="与其他投标人相互约定投标报价，情节严重。",
+        legal_basis="《招标投标法》第五十三条；《招标投标法实施条例》第六十七条",
+        document_number="示发改罚〔2026〕5号",
+        decided_on=days_ago(10),
+        valid_from=days_ago(10),
+        valid_until=days_ago(10) + dt.timedelta(days=729),
+        **common,
+    )
+    out.append(
+        f"credit: bidder4 is on the serious-dishonesty list until {listed.valid_until} "
+        "(it is refused documents and bids)"
+    )
+    minor = credit.record_credit(
+        regulator,
+        organisation=people["bidder5"][0],
+        source="complaint_finding",
+        category="minor",
+        title="投标保证金未从基本账户转出",
+        facts="经投诉处理查实，其投标保证金未从其基本账户转出。",
+        legal_basis="《招标投标法实施条例》第二十六条",
+        document_number="示发改投诉〔2025〕12号",
+        decided_on=days_ago(150),
+        valid_from=days_ago(150),
+        valid_until=days_ago(150) + dt.timedelta(days=364),
+        **common,
+    )
+    application = credit.apply_for_repair(
+        people["bidder5"][1], minor, statement="已建立异议答复台账并指定专人负责，作出信用承诺。"
+    )
+    credit.accept_repair(staff, application)
+    credit.decide_repair(
+        staff, application, approve=True, reason="已纠正失信行为，满足最短公示期，同意修复。"
+    )
+    out.append(f"credit: bidder5 applied for repair of {minor.number}; the centre approved it")
+    return out
 
 
 # --- the tender ----------------------------------------------------------------------------------

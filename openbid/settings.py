@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "openbid.tendering",
     "openbid.bidding",
     "openbid.opening",
+    "openbid.credit",
 ]
 
 MIDDLEWARE = [

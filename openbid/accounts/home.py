@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -22,6 +24,17 @@ class Task:
         return reverse(self.url_name, args=self.url_args)
 
 
+# Contexts that notify people register a function here: given a signed-in person, it returns
+# their latest notifications as {"at": datetime, "text": str, "link": str}, newest first.
+NOTIFICATION_SOURCES: list[Callable[[Any], list[dict[str, Any]]]] = []
+
+
+def notifications_for(user: Any) -> list[dict[str, Any]]:
+    """The latest notifications of every context for ``user``, newest first."""
+    found = [n for source in NOTIFICATION_SOURCES for n in source(user)]
+    return sorted(found, key=lambda n: n["at"], reverse=True)
+
+
 PUBLIC_TASKS = [
     Task(
         _("Market entity registry"),
@@ -34,6 +47,11 @@ PUBLIC_TASKS = [
         "rules",
     ),
     Task(_("Event record"), _("Every state change on the platform, as it happened."), "events"),
+    Task(
+        _("Credit information (信用信息)"),
+        _("Credit grades and records of market entities, and the serious-dishonesty list."),
+        "credit:index",
+    ),
     Task(
         _("Tender notices"),
         _("Published tenders, their notices, documents and clarifications."),
@@ -63,6 +81,11 @@ ROLE_TASKS: dict[str, list[Task]] = {
             _("Enter next year's State Council holiday schedule, including make-up working days."),
             "admin:core_calendarday_changelist",
         ),
+        Task(
+            _("Credit workspace"),
+            _("Record credit information, review repair applications, import and export records."),
+            "credit:workspace",
+        ),
         Task(_("Administration"), _("Organisations, people and the calendar."), "admin:index"),
     ],
     Role.TENDERER_STAFF: [
@@ -81,6 +104,11 @@ ROLE_TASKS: dict[str, list[Task]] = {
             _("Profile, status and people of your organisation."),
             "my_organisation",
         ),
+        Task(
+            _("Our credit"),
+            _("Your credit grade with its working, your records, and credit repair (信用修复)."),
+            "credit:mine",
+        ),
     ],
     Role.AGENCY_STAFF: [
         Task(
@@ -97,6 +125,11 @@ ROLE_TASKS: dict[str, list[Task]] = {
             _("Your organisation"),
             _("Profile, status and people of your agency."),
             "my_organisation",
+        ),
+        Task(
+            _("Our credit"),
+            _("Your credit grade with its working, your records, and credit repair (信用修复)."),
+            "credit:mine",
         ),
     ],
     Role.BIDDER_STAFF: [
@@ -115,9 +148,19 @@ ROLE_TASKS: dict[str, list[Task]] = {
             _("Profile, status and people of your company."),
             "my_organisation",
         ),
+        Task(
+            _("Our credit"),
+            _("Your credit grade with its working, your records, and credit repair (信用修复)."),
+            "credit:mine",
+        ),
     ],
     Role.EXPERT: [
         Task(_("Your organisation"), _("The employer you are registered with."), "my_organisation"),
+        Task(
+            _("Your credit"),
+            _("Your credit records as an expert, and credit repair (信用修复)."),
+            "credit:mine",
+        ),
     ],
     Role.REGULATOR: [
         Task(
@@ -126,6 +169,11 @@ ROLE_TASKS: dict[str, list[Task]] = {
             "organisations",
         ),
         Task(_("Event record"), _("Every state change on the platform."), "events"),
+        Task(
+            _("Credit workspace"),
+            _("Record penalties and findings, decide credit repair applications."),
+            "credit:workspace",
+        ),
     ],
     Role.AUDITOR: [
         Task(_("Event record"), _("Every state change on the platform."), "events"),

@@ -18,7 +18,7 @@ from openbid.accounts.forms import (
     RegistrationForm,
     TokenForm,
 )
-from openbid.accounts.home import PUBLIC_TASKS, ROLE_TASKS
+from openbid.accounts.home import PUBLIC_TASKS, ROLE_TASKS, notifications_for
 from openbid.accounts.models import ApiToken, Membership, Organisation
 from openbid.accounts.permissions import has_role, memberships, signed_in
 from openbid.accounts.regions import region
@@ -42,7 +42,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/home.html",
-        {"sections": sections, "public_tasks": PUBLIC_TASKS, "calendar_warning": warning},
+        {
+            "sections": sections,
+            "public_tasks": PUBLIC_TASKS,
+            "calendar_warning": warning,
+            "notifications": notifications_for(request.user),
+        },
     )
 
 

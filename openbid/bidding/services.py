@@ -34,6 +34,7 @@ from openbid.bidding.models import Bid, BidUpload
 from openbid.core import clock
 from openbid.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from openbid.core.events import record_event, service
+from openbid.credit.gate import refuse_if_listed
 from openbid.crypto.errors import CryptoError
 from openbid.crypto.services import require_signing_key
 from openbid.crypto.suites import SUITES, EnvelopeHeader, get_suite, parse_header
@@ -102,6 +103,7 @@ def _deadline_error(tender: Tender, now: dt.datetime) -> Conflict:
 def _bidder(actor: Actor, section: Section) -> Organisation:
     membership = require_role(actor, Role.BIDDER_STAFF, action=_("Submitting a bid"))
     org = membership.organisation
+    refuse_if_listed(org, action=_("Submitting a bid"), field="section")
     tender = section.tender
     if tender.method == Tender.Method.INVITED and not tender.invited.filter(pk=org.pk).exists():
         raise NotAllowed(
@@ -432,6 +434,8 @@ def _record_bid(
     if upload.bid_id is not None:
         return Bid.objects.get(pk=upload.bid_id)
     organisation = upload.organisation
+    # Listed after the upload started: still refused (credit_serious_list_bidding_ban).
+    refuse_if_listed(organisation, action=_("Submitting a bid"), field="section", on=clock.today())
     # The signing key must be certified: a registered, currently valid signing certificate of
     # the person who submits, for this organisation, from any trusted CA (CA 互认).
     certificate = require_signing_key(

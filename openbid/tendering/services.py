@@ -30,6 +30,7 @@ from openbid.core.events import record_event, salted_digest, service
 from openbid.core.fields import label
 from openbid.core.money import yuan
 from openbid.core.validation import clean_text
+from openbid.credit.gate import refuse_if_listed
 from openbid.tendering import lifecycle, notices
 from openbid.tendering import rules as tender_rules
 from openbid.tendering.lifecycle import State
@@ -937,10 +938,12 @@ def obtain_documents(actor: Actor, tender: Tender) -> DocumentObtainer:
     """A bidder obtains the tender documents (获取招标文件), free, with no other precondition.
 
     Who obtained them is kept secret until opening (Law art. 22): the ledger records only a salted
-    digest of the organisation, and nobody else can list obtainers before then.
+    digest of the organisation, and nobody else can list obtainers before then. An organisation
+    on the serious-dishonesty list is refused while it is listed (credit_serious_list_bidding_ban).
     """
     membership = require_role(actor, Role.BIDDER_STAFF, action=_("Obtaining tender documents"))
     org = membership.organisation
+    refuse_if_listed(org, action=_("Obtaining tender documents"), field="tender")
     tender = Tender.objects.get(pk=tender.pk)
     now = clock.now()
     if tender.status != State.PUBLISHED:
