@@ -240,7 +240,6 @@ def _credit_demo(people: People) -> list[str]:
     def days_ago(n: int) -> dt.date:
         return today - dt.timedelta(days=n)
 
-    common = {"issuing_body": issuer}
     credit.record_credit(
         regulator,
         organisation=people["bidder3"][0],
@@ -253,7 +252,7 @@ def _credit_demo(people: People) -> list[str]:
         decided_on=days_ago(30),
         valid_from=days_ago(30),
         valid_until=days_ago(30) + dt.timedelta(days=364),
-        **common,
+        issuing_body=issuer,
     )
     out.append("credit: bidder3 has a commendation for its contract performance (grade AAA)")
     credit.record_credit(
@@ -268,7 +267,7 @@ def _credit_demo(people: People) -> list[str]:
         decided_on=days_ago(20),
         valid_from=days_ago(20),
         valid_until=days_ago(20) + dt.timedelta(days=364),
-        **common,
+        issuing_body=issuer,
     )
     out.append("credit: bidder2 has an administrative penalty (grade A)")
     listed = credit.record_credit(
@@ -284,7 +283,7 @@ def _credit_demo(people: People) -> list[str]:
         decided_on=days_ago(10),
         valid_from=days_ago(10),
         valid_until=days_ago(10) + dt.timedelta(days=729),
-        **common,
+        issuing_body=issuer,
     )
     out.append(
         f"credit: bidder4 is on the serious-dishonesty list until {listed.valid_until} "
@@ -302,7 +301,7 @@ def _credit_demo(people: People) -> list[str]:
         decided_on=days_ago(150),
         valid_from=days_ago(150),
         valid_until=days_ago(150) + dt.timedelta(days=364),
-        **common,
+        issuing_body=issuer,
     )
     application = credit.apply_for_repair(
         people["bidder5"][1], minor, statement="已建立异议答复台账并指定专人负责，作出信用承诺。"
