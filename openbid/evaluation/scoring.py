@@ -86,8 +86,8 @@ def decimal_value(
     """
     if isinstance(value, bool | float) or not isinstance(value, Decimal | int | str):
         raise InvalidInput(
-            _("%(field)s must be given as a decimal number, not %(value)r.")
-            % {"field": field, "value": value},
+            _("%(field)s must be given as a decimal number, not %(value)s.")
+            % {"field": field, "value": repr(value)},
             field=field,
             rule="decimal_format",
         )
@@ -97,8 +97,8 @@ def decimal_value(
         number = Decimal("NaN")
     if not number.is_finite():
         raise InvalidInput(
-            _("%(field)s must be given as a decimal number, not %(value)r.")
-            % {"field": field, "value": value},
+            _("%(field)s must be given as a decimal number, not %(value)s.")
+            % {"field": field, "value": repr(value)},
             field=field,
             rule="decimal_format",
         )
@@ -1005,7 +1005,8 @@ def find_outliers(
     by_code = {c.code: c for c in criteria}
     cells: dict[tuple[str, str], dict[str, ExpertScore]] = defaultdict(dict)
     for s in scores:
-        cells[(s.bidder, s.criterion)][s.expert] = s
+        points = decimal_value(s.points, field="points", allow_negative=True)
+        cells[(s.bidder, s.criterion)][s.expert] = replace(s, points=points)
     found: list[Outlier] = []
     for (bidder, code), cell in sorted(cells.items()):
         criterion = by_code.get(code)

@@ -588,6 +588,8 @@ def test_score_out_of_range_names_expert_bidder_criterion_and_range():
         (lambda s: [*s, ExpertScore("E1", "W", "T1", D(1))], "score_unknown"),
         (lambda s: [ExpertScore("E1", "X", "T1", D("25.125")), *s[1:]], "decimal_places"),
         (lambda s: [ExpertScore("E1", "X", "T1", 25.0), *s[1:]], "decimal_format"),
+        (lambda s: [ExpertScore("E1", "X", "T1", "abc"), *s[1:]], "decimal_format"),
+        (lambda s: [ExpertScore("E1", "X", "T1", D("NaN")), *s[1:]], "decimal_format"),
         (lambda s: [*s, ExpertScore("E8", "X", "T1", D(25))], "score_missing"),
     ],
 )
