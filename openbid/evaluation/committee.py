@@ -781,9 +781,11 @@ def vote_chair(actor: Actor, committee: Committee, *, candidate: CommitteeMember
         )
     if committee.chair_id is not None:
         raise Conflict(_("The chair is already elected."), field="committee", rule="chair")
+    found = CommitteeMember.objects.filter(pk=getattr(candidate, "pk", None)).first()
     if (
-        candidate.committee_id != committee.pk
-        or candidate.status != CommitteeMember.Status.CONFIRMED
+        found is None
+        or found.committee_id != committee.pk
+        or found.status != CommitteeMember.Status.CONFIRMED
     ):
         raise InvalidInput(
             _("Vote for a member of this committee."), field="candidate", rule="committee_member"
@@ -793,6 +795,7 @@ def vote_chair(actor: Actor, committee: Committee, *, candidate: CommitteeMember
         raise Conflict(
             _("You have already voted in this round."), field="candidate", rule="one_vote"
         )
+    candidate = found
     vote = ChairVote.objects.create(
         committee=committee, round=round_, voter=voter, candidate=candidate, voted_at=clock.now()
     )
