@@ -781,7 +781,7 @@ def vote_chair(actor: Actor, committee: Committee, *, candidate: CommitteeMember
         )
     if committee.chair_id is not None:
         raise Conflict(_("The chair is already elected."), field="committee", rule="chair")
-    found = CommitteeMember.objects.filter(pk=getattr(candidate, "pk", None)).first()
+    found = CommitteeMember.objects.filter(pk=candidate.pk).first()
     if (
         found is None
         or found.committee_id != committee.pk
