@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("openbid.tendering.urls")),
     path("", include("openbid.opening.urls")),
     path("", include("openbid.bidding.urls")),
+    path("", include("openbid.evaluation.urls")),
     path("", include("openbid.accounts.urls")),
 ]
