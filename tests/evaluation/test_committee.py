@@ -367,3 +367,17 @@ def test_a_tie_round_starts_a_new_round(clock: Any) -> None:
     assert committees.current_round(committee) == 2
     vote = committees.vote_chair(members[0].expert.user, committee, candidate=members[1])
     assert vote.round == 2
+
+
+def test_the_demo_draws_a_verifiable_committee(clock: Any) -> None:
+    from openbid.demo import run_demo
+
+    lines = list(run_demo())
+    assert any("drew the 5-expert evaluation committee" in line for line in lines)
+    committee = Committee.objects.get()
+    assert committee.members.count() == 5 and committee.reserves.count() == 1
+    assert Recusal.objects.get().reason == Recusal.Reason.EMPLOYER_BIDDER
+    assert verify(Draw.objects.get()).strip().endswith("verified")
+    out = StringIO()
+    call_command("ledger", "verify", stdout=out)
+    assert out.getvalue().strip().endswith("verified")
