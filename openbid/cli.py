@@ -4,6 +4,7 @@ openbid serve [--demo] [--port N] [--host H] [--no-worker]
 openbid worker
 openbid demo
 openbid escrow create|check ...   (a tender's key escrow, made off the platform)
+openbid draw verify <id> | --file draw.json   (recompute a verifiable draw)
 openbid manage <django management command> ...
 """
 
@@ -101,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return manage(argv[1:])
     if argv and argv[0] == "ledger":
         return manage(["ledger", *argv[1:]])
+    if argv and argv[0] == "draw":
+        return manage(["draw", *argv[1:]])
     if argv and argv[0] == "escrow":
         from openbid.crypto.escrow_cli import main as escrow_main
 
@@ -122,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         func=demo
     )
     sub.add_parser("ledger", help="verify the ledger (openbid ledger verify --help)")
+    sub.add_parser("draw", help="verify a random draw (openbid draw verify --help)")
     sub.add_parser("escrow", help="make a tender's key escrow (openbid escrow create --help)")
     sub.add_parser("manage", help="Django's management commands")
     args = parser.parse_args(argv)

@@ -7,7 +7,8 @@ for a bid deadline, the demo first sets the platform clock back about 40 days an
 completed tender step by step on it: five bidders obtain the documents, seal their bids on their
 own machines and submit them before the deadline; the opening starts at the deadline, each bidder
 releases its key, the bids are read out, an objection is answered and the agency signs the opening
-record. The clock then returns to the present (never beyond it), where the live tender is
+record; the centre admits a small expert pool and the agency draws a 5-expert evaluation committee
+(one expert recused as a bidder's employee) by a verifiable draw. The clock then returns to the present (never beyond it), where the live tender is
 published, so every event in the ledger is in time order. Schedules are computed from the clock
 and the holiday calendar, so the demo runs on any day; when the calendar does not cover the dates
 a part needs, that part is skipped with a line saying why.
@@ -22,6 +23,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -854,4 +856,79 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
     _move_to(clock.now() + gap)
     session = opening.sign_opening_record(agency, session)
     step(f"the agency signed the opening record and published it: SHA-256 {session.record_sha256}")
+    out += _committee_demo(people, tender, step, gap)
+    return out
+
+
+# (name, specialties) of the demo's expert pool; the first is the "expert" login.
+DEMO_EXPERTS = [
+    ("陈建华", ["A0201", "A0601"]),
+    ("林晓东", ["A0201"]),
+    ("周雅琴", ["A0202"]),
+    ("吴国平", ["A0201", "A0703"]),
+    ("郑文斌", ["A0601"]),
+    ("孙丽萍", ["A0202", "A0204"]),
+    ("马志强", ["A0201"]),
+]
+
+
+def _demo_id_number(n: int) -> str:
+    """A well-formed, made-up identity number (GB 11643 check character) for demo expert ``n``."""
+    body = f"{DEMO_REGION}19750101{n:02d}1"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(d) * w for d, w in zip(body, weights, strict=True))
+    return body + "10X98765432"[total % 11]
+
+
+def _committee_demo(people: People, tender: Tender, step: Any, gap: dt.timedelta) -> list[str]:
+    """A small expert pool, and a verifiable draw of the tender's 5-expert committee."""
+    from openbid.draws.models import Draw
+    from openbid.evaluation import committee as committees
+    from openbid.evaluation import services as evaluation
+    from openbid.evaluation.models import Recusal
+
+    out: list[str] = []
+    _centre, staff = people["centre"]
+    employer, expert_user = people["expert"]
+    _move_to(clock.now() + gap)
+    for n, (name, codes) in enumerate(DEMO_EXPERTS):
+        evaluation.admit_expert(
+            staff,
+            name=name,
+            id_number=_demo_id_number(n),
+            employer=employer,
+            region_code=DEMO_REGION,
+            specialties=codes,
+            title="高级工程师",
+            user=expert_user if n == 0 else None,
+        )
+    # One more works for a bidder: recused before the draw.
+    evaluation.admit_expert(
+        staff,
+        name="钱卫国",
+        id_number=_demo_id_number(len(DEMO_EXPERTS)),
+        employer=people["bidder2"][0],
+        region_code=DEMO_REGION,
+        specialties=["A0201"],
+    )
+    out.append(
+        f"  the trading centre admitted {len(DEMO_EXPERTS) + 1} experts to the pool "
+        "(login expert is 陈建华)"
+    )
+    _move_to(clock.now() + gap)
+    committee = committees.request_committee(
+        people["agency"][1],
+        tender,
+        evaluation_date=clock.today(),
+        groups=[{"specialty": "A02", "count": 5, "reserves": 1, "region": "local"}],
+    )
+    committees.perform_committee_draws(committee)
+    draw = Draw.objects.get(subject_kind="tender", subject_id=str(tender.pk))
+    recused = Recusal.objects.filter(committee=committee).count()
+    assert draw.checkpoint is not None
+    step(
+        f"the agency drew the 5-expert evaluation committee (1 reserve): {recused} expert recused, "
+        f"inputs committed at ledger index {draw.commitment_index}, seed = root of checkpoint "
+        f"{draw.checkpoint.size}; check it with `openbid draw verify {draw.pk}`"
+    )
     return out

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "openbid.bidding",
     "openbid.opening",
     "openbid.credit",
+    "openbid.draws",
+    "openbid.evaluation",
 ]
 
 MIDDLEWARE = [
@@ -218,3 +220,9 @@ OPENBID_MAX_DOCUMENT_BYTES = int(
 # once the opening starts.
 OPENBID_MAX_BID_BYTES = int(os.environ.get("OPENBID_MAX_BID_BYTES", str(512 * 1024 * 1024)))
 OPENBID_DECRYPTION_WINDOW_MINUTES = int(os.environ.get("OPENBID_DECRYPTION_WINDOW_MINUTES", "30"))
+
+# Expert draws: an expert who sat on this many committees of the same tenderer, or with a member
+# already on the committee, within the window is recused (a local rule of the expert management
+# measures, not national law: configure it per trading centre).
+OPENBID_EXPERT_JOINT_LIMIT = int(os.environ.get("OPENBID_EXPERT_JOINT_LIMIT", "3"))
+OPENBID_EXPERT_JOINT_WINDOW_DAYS = int(os.environ.get("OPENBID_EXPERT_JOINT_WINDOW_DAYS", "180"))

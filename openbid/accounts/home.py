@@ -77,6 +77,11 @@ ROLE_TASKS: dict[str, list[Task]] = {
             "organisations",
         ),
         Task(
+            _("Expert pool"),
+            _("Admit, suspend or remove (清退) evaluation experts."),
+            "evaluation:pool",
+        ),
+        Task(
             _("Holiday calendar"),
             _("Enter next year's State Council holiday schedule, including make-up working days."),
             "admin:core_calendarday_changelist",
@@ -155,6 +160,11 @@ ROLE_TASKS: dict[str, list[Task]] = {
         ),
     ],
     Role.EXPERT: [
+        Task(
+            _("My assignments"),
+            _("Committees you were drawn for: confirm or decline."),
+            "evaluation:my_assignments",
+        ),
         Task(_("Your organisation"), _("The employer you are registered with."), "my_organisation"),
         Task(
             _("Your credit"),

@@ -9,8 +9,10 @@ within the record's validity period.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from openbid.core import clock, rules
@@ -61,3 +63,25 @@ def refuse_if_listed(
         article=rule.article,
         at=record.valid_until + dt.timedelta(days=1),
     )
+
+
+def listed_persons(
+    digests: Iterable[str] = (), user_ids: Iterable[int] = (), on: dt.date | None = None
+) -> tuple[set[str], set[int]]:
+    """Which of these people (by identity-number digest, ``openbid.accounts.identity``, or by
+    account) are on the serious-dishonesty list on ``on`` (today): the digests and the user ids
+    found listed. For the expert draw's recusal, among others."""
+    day = on or clock.today()
+    wanted_digests, wanted_users = set(digests), set(user_ids)
+    if not wanted_digests and not wanted_users:
+        return set(), set()
+    listed = CreditRecord.objects.filter(
+        serious_list=True,
+        status=CreditRecord.Status.ACTIVE,
+        valid_from__lte=day,
+        valid_until__gte=day,
+    ).filter(Q(subject__person_digest__in=wanted_digests) | Q(subject__user_id__in=wanted_users))
+    rows = listed.values_list("subject__person_digest", "subject__user_id")
+    found_digests = {d for d, _u in rows if d in wanted_digests}
+    found_users = {u for _d, u in rows if u in wanted_users}
+    return found_digests, found_users

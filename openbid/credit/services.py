@@ -22,9 +22,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
+from openbid.accounts import identity
 from openbid.accounts.models import Organisation, User
 from openbid.accounts.permissions import Actor, has_role, require_role, signed_in
 from openbid.accounts.roles import Role
@@ -65,35 +65,9 @@ def _day(value: dt.date) -> str:
 
 # --- subjects ----------------------------------------------------------------------------------
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-
-
-def normalise_id_number(value: str, field: str = "id_number") -> str:
-    """An 18-character resident identity card number (GB 11643-1999) with a valid check digit."""
-    text = (value or "").strip().upper()
-    if len(text) != 18 or not text[:17].isdigit() or text[17] not in "0123456789X":
-        raise InvalidInput(
-            _("The %(field)s has 18 characters: 17 digits and a check digit (0–9 or X).")
-            % {"field": label(field)},
-            field=field,
-            rule="gb11643",
-        )
-    check = _ID_CHECK[sum(int(d) * w for d, w in zip(text[:17], _ID_WEIGHTS, strict=True)) % 11]
-    if text[17] != check:
-        raise InvalidInput(
-            _("The %(field)s has a wrong check digit.") % {"field": label(field)},
-            field=field,
-            rule="gb11643",
-        )
-    return text
-
-
-def person_digest(id_number: str) -> str:
-    """A keyed digest of an identity card number: equal numbers give equal digests on this
-    platform, and the number cannot be recovered or guessed from it without the platform's key."""
-    number = normalise_id_number(id_number)
-    return salted_hmac("openbid.credit.person", number, algorithm="sha256").hexdigest()
+# One identity-number digest for the platform (the expert pool uses the same).
+normalise_id_number = identity.normalise_id_number
+person_digest = identity.person_digest
 
 
 def subject_of(org: Organisation) -> CreditSubject | None:

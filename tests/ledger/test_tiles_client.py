@@ -18,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from openbid.demo import run_demo
+from openbid.ledger.services import issue_checkpoint
 from tests.factories import market_entity
 
 pytestmark = pytest.mark.django_db
@@ -132,6 +133,8 @@ def test_a_standard_client_audits_the_demo_log(client):
     list(run_demo())
     for _ in range(260):
         market_entity()
+    # The demo's committee draw signed a checkpoint; the clock loop would sign the grown log.
+    issue_checkpoint()
 
     key = client.get("/api/v1/ledger/key").json()
     response = client.get("/ledger/checkpoint")
