@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "openbid.bidding",
     "openbid.opening",
     "openbid.credit",
+    "openbid.disputes",
 ]
 
 MIDDLEWARE = [
