@@ -10,8 +10,9 @@ class DisputesConfig(AppConfig):
     def ready(self) -> None:
         from openbid.accounts.home import NOTIFICATION_SOURCES
         from openbid.core import holds
-        from openbid.disputes import notifications, services, tasks  # noqa: F401 - registers
+        from openbid.disputes import home, notifications, services, tasks  # noqa: F401 - registers
 
+        home.register()
         holds.register_source(services.holds_of)
         if notifications.for_person not in NOTIFICATION_SOURCES:
             NOTIFICATION_SOURCES.append(notifications.for_person)

@@ -565,6 +565,13 @@ def file_complaint(
             field="knew_on",
             rule="schedule_order",
         )
+    if tender.published_at is not None and knew_on < windows.local_day(tender.published_at):
+        raise InvalidInput(
+            _("The tender was published on %(date)s; you cannot have known of it before.")
+            % {"date": windows.local_day(tender.published_at).isoformat()},
+            field="knew_on",
+            rule="schedule_order",
+        )
     org = _acting_org(
         actor, tender, matter, rule="complaint_standing", action=_("Filing a complaint")
     )
