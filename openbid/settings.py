@@ -219,3 +219,8 @@ OPENBID_MAX_DOCUMENT_BYTES = int(
 # once the opening starts.
 OPENBID_MAX_BID_BYTES = int(os.environ.get("OPENBID_MAX_BID_BYTES", str(512 * 1024 * 1024)))
 OPENBID_DECRYPTION_WINDOW_MINUTES = int(os.environ.get("OPENBID_DECRYPTION_WINDOW_MINUTES", "30"))
+# Objections and complaints: the handling target as a percent of each statutory limit (unset: the
+# rules table's handling_target_ratio, 50), and how many hours before a target or limit the
+# handler is warned.
+OPENBID_DISPUTES_TARGET_PERCENT = os.environ.get("OPENBID_DISPUTES_TARGET_PERCENT") or None
+OPENBID_DISPUTES_WARNING_HOURS = int(os.environ.get("OPENBID_DISPUTES_WARNING_HOURS", "24"))
