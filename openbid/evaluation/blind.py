@@ -19,7 +19,8 @@ and the experts, so it can be recomputed by anyone once the secret is revealed:
 * **orders** — the experts sorted by id; the ``k``-th expert (from 0) reads the base order rotated
   left by ``k mod n`` (``n`` bids), reversed when ``(k div n)`` is odd. With up to ``n`` experts
   every expert starts with a different bid and every bid sits once in every position (a Latin
-  square); with up to ``2n`` experts every order is still different.
+  square); with three or more bids and up to ``2n`` experts every order is still different
+  (a reversed cycle of three or more is no rotation of the cycle).
 
 The **commitment** is the SHA-256 of the RFC 8785 canonical JSON of ``{"version", "codes",
 "orders", "secret"}`` (ids as strings, the secret in hex): the platform puts it in the ledger when
