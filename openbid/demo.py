@@ -783,7 +783,7 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
     # An objection to the tender documents (Reg art. 22): the tender is suspended until the agency
     # replies, which it does the next morning, well within its 3 days.
     _move_to(times["obtain"] + dt.timedelta(hours=4))
-    objection = disputes.raise_objection(
+    documents_objection = disputes.raise_objection(
         people["bidder2"][1],
         tender,
         matter="tender_docs",
@@ -791,17 +791,17 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
         "限制外地投标人，请予修改。",
     )
     step(
-        f"bidder2 objected to the tender documents ({objection.reference}); the tender is "
-        f"suspended until the reply, due by {_time(objection.reply_due)}"
+        f"bidder2 objected to the tender documents ({documents_objection.reference}); the tender "
+        f"is suspended until the reply, due by {_time(documents_objection.reply_due)}"
     )
     _move_to(times["obtain"] + dt.timedelta(days=1))
     disputes.reply_objection(
         agency,
-        objection,
+        documents_objection,
         reply="经核查，该条款系笔误，资格条件中的业绩要求不限地域，以澄清为准。",
         changes_documents=True,
     )
-    step(f"the agency replied to objection {objection.reference}; the suspension ended")
+    step(f"the agency replied to objection {documents_objection.reference}; the suspension ended")
 
     section = tender.sections.get()
     sealed: list[_Sealed] = []

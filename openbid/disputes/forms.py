@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +16,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-def _text(label: object, rows: int = 4, required: bool = True) -> forms.CharField:
+def _text(label: Any, rows: int = 4, required: bool = True) -> forms.CharField:
     return forms.CharField(
         label=label, required=required, widget=forms.Textarea(attrs={"rows": rows})
     )

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from openbid.accounts.permissions import has_role
+from openbid.accounts.permissions import has_role, memberships
 from openbid.accounts.roles import Role
 from openbid.core import clock, holds
 from openbid.core.errors import DomainError
@@ -159,7 +159,7 @@ def complaint(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.may_see_complaint(user, c):
         raise Http404
     regulator = services.is_regulator_of(user, c)
-    my_orgs = set(user.memberships.filter(active=True).values_list("organisation_id", flat=True))
+    my_orgs = set(memberships(user).values_list("organisation_id", flat=True))
     open_requests = [
         s
         for s in c.steps.filter(kind=InvestigationStep.Kind.REQUEST, ended_at__isnull=True)
@@ -360,7 +360,7 @@ def feedback(request: HttpRequest) -> HttpResponse:
                 },
             )
             return redirect("disputes:feedback")
-    orgs = request.user.memberships.filter(active=True).values_list("organisation_id", flat=True)
+    orgs = memberships(request.user).values_list("organisation_id", flat=True)
     items = Feedback.objects.all() if staff else Feedback.objects.filter(submitted_by_id__in=orgs)
     status = 422 if request.method == "POST" else 200
     return render(
