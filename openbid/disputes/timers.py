@@ -8,9 +8,10 @@ and a ledger event):
 
 * ``target``: from ``OPENBID_DISPUTES_WARNING_HOURS`` (24) hours before the target, to the handler;
 * ``limit``: from the same time before the statutory limit, to the handler;
-* ``escalated``: once the limit has passed and the step is not done, to the supervisor — for an
-  objection the competent regulator of the tender (responsibility list), for a complaint the
-  regulator's own administrators, for a suggestion the trading centre's administrators.
+* ``escalated``: once the limit has passed and the step is not done, to the supervising body — for
+  an objection the competent regulator of the tender (responsibility list; the trading centre if
+  none is listed), for a complaint the regulator's department itself (a distinct escalation alert
+  on its people's home pages), for a suggestion the trading centre.
 
 ``handling_figures`` and ``handling_rates`` expose the measured handling times for the indicators.
 """
