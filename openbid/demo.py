@@ -8,7 +8,11 @@ completed tender step by step on it: five bidders obtain the documents, seal the
 own machines and submit them before the deadline; the opening starts at the deadline, each bidder
 releases its key, the bids are read out, an objection is answered and the agency signs the opening
 record; the centre admits a small expert pool and the agency draws a 5-expert evaluation committee
-(one expert recused as a bidder's employee) by a verifiable draw. The clock then returns to the present (never beyond it), where the live tender is
+(one expert recused as a bidder's employee) by a verifiable draw. Along the way a bidder objects to
+the tender documents (the tender is suspended until the agency replies the next morning), and after
+the opening another complains about it to the regulator of the responsibility list, which accepts,
+investigates and dismisses the complaint in a published decision. The clock then returns to the
+present (never beyond it), where the live tender is
 published, so every event in the ledger is in time order. Schedules are computed from the clock
 and the holiday calendar, so the demo runs on any day; when the calendar does not cover the dates
 a part needs, that part is skipped with a line saying why.
@@ -45,6 +49,7 @@ from openbid.crypto.models import TrustedCA
 from openbid.crypto.suites import KeyPair, get_suite
 from openbid.crypto.testca import TestCA, _public_key_from_pair, to_pem
 from openbid.crypto.x509 import KeyType
+from openbid.disputes import services as disputes
 from openbid.opening import escrow as opening_escrow
 from openbid.opening import services as opening
 from openbid.opening.aad import bid_aad
@@ -203,6 +208,17 @@ def _organisations(out: list[str]) -> People:
         is_admin=True,
     ).user
     out.append(f"created regulator {regulator.name}\n  login regulator: regulator")
+    disputes.set_responsibility(
+        staff,
+        region_code=DEMO_REGION,
+        industry="",
+        regulator=regulator.credit_code,
+        basis="示范市招标投标行政监督职责分工（示范）",
+    )
+    out.append(
+        f"  responsibility list: {regulator.name} handles complaints for every industry in "
+        f"{DEMO_REGION}"
+    )
 
     people: People = {"centre": (centre, staff), "regulator": (regulator, regulator_user)}
     for prefix, body, name, org_type, login in _MARKET_ENTITIES:
@@ -533,6 +549,7 @@ def completed_schedule(present: dt.datetime) -> tuple[dict[str, dt.datetime] | N
             tzinfo=workdays.CHINA_TZ,
         ),
         "opening": deadline + dt.timedelta(minutes=1),
+        "present": present,
     }
     if times["opening"] + dt.timedelta(hours=2) > present:
         return None, f"its bid deadline {_time(deadline)} is not yet past"
@@ -766,6 +783,29 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
         tendering.obtain_documents(people[login][1], tender)
     step(f"bidder1 to bidder{len(COMPLETED_BIDS)} have obtained the documents")
 
+    # An objection to the tender documents (Reg art. 22): the tender is suspended until the agency
+    # replies, which it does the next morning, well within its 3 days.
+    _move_to(times["obtain"] + dt.timedelta(hours=4))
+    documents_objection = disputes.raise_objection(
+        people["bidder2"][1],
+        tender,
+        matter="tender_docs",
+        text="招标文件第三章要求“近三年在本市完成过类似工程”，以特定行政区域的业绩作为资格条件，"
+        "限制外地投标人，请予修改。",
+    )
+    step(
+        f"bidder2 objected to the tender documents ({documents_objection.reference}); the tender "
+        f"is suspended until the reply, due by {_time(documents_objection.reply_due)}"
+    )
+    _move_to(times["obtain"] + dt.timedelta(days=1))
+    disputes.reply_objection(
+        agency,
+        documents_objection,
+        reply="经核查，该条款系笔误，资格条件中的业绩要求不限地域，以澄清为准。",
+        changes_documents=True,
+    )
+    step(f"the agency replied to objection {documents_objection.reference}; the suspension ended")
+
     section = tender.sections.get()
     sealed: list[_Sealed] = []
     for n, (login, price, days, manager) in enumerate(COMPLETED_BIDS):
@@ -857,6 +897,11 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
     session = opening.sign_opening_record(agency, session)
     step(f"the agency signed the opening record and published it: SHA-256 {session.record_sha256}")
     out += _committee_demo(people, tender, step, gap)
+    try:
+        with transaction.atomic():  # the complaint happens whole or not at all
+            out.extend(_complaint_demo(people, tender, present=times["present"]))
+    except workdays.CalendarNotCovered as exc:  # its decision period reaches an unknown year
+        out.append(f"Complaint demo skipped: {exc}")
     return out
 
 
@@ -930,5 +975,84 @@ def _committee_demo(people: People, tender: Tender, step: Any, gap: dt.timedelta
         f"the agency drew the 5-expert evaluation committee (1 reserve): {recused} expert recused, "
         f"inputs committed at ledger index {draw.commitment_index}, seed = root of checkpoint "
         f"{draw.checkpoint.size}; check it with `openbid draw verify {draw.pk}`"
+    )
+    return out
+
+
+def _complaint_schedule(opened: dt.datetime) -> dict[str, dt.datetime]:
+    """The complaint about the opening: filed the day after it, accepted on the next working day,
+    materials requested and given that day, decided the working day after."""
+    calendar = workdays.WorkingCalendar()
+    opened_day = opened.astimezone(workdays.CHINA_TZ).date()
+    filed = dt.datetime.combine(
+        opened_day + dt.timedelta(days=1), dt.time(10, 0), tzinfo=workdays.CHINA_TZ
+    )
+    accept_day = calendar.next_working_day(filed.date())
+    decide_day = calendar.next_working_day(accept_day)
+    return {
+        "filed": filed,
+        "accepted": dt.datetime.combine(accept_day, dt.time(9, 30), tzinfo=workdays.CHINA_TZ),
+        "requested": dt.datetime.combine(accept_day, dt.time(10, 0), tzinfo=workdays.CHINA_TZ),
+        "given": dt.datetime.combine(accept_day, dt.time(15, 0), tzinfo=workdays.CHINA_TZ),
+        "decided": dt.datetime.combine(decide_day, dt.time(10, 0), tzinfo=workdays.CHINA_TZ),
+    }
+
+
+def _complaint_demo(people: People, tender: Tender, *, present: dt.datetime) -> list[str]:
+    """bidder3, whose objection at the opening was answered, complains about the opening to the
+    regulator of the responsibility list; the regulator accepts it, asks the agency for the bid
+    form, and dismisses it in a decision published without the complainant's name."""
+    out: list[str] = []
+    opened_on = clock.today()
+    times = _complaint_schedule(clock.now())
+    if times["decided"] + dt.timedelta(hours=1) > present:
+        out.append("Complaint demo skipped: its decision would fall after the present")
+        return out
+    _org, bidder3 = people["bidder3"]
+    regulator_org, officer = people["regulator"]
+    agency_org, agency = people["agency"]
+    _move_to(times["filed"])
+    complaint = disputes.file_complaint(
+        bidder3,
+        tender,
+        matter="opening",
+        knew_on=opened_on,
+        text="开标时第4号投标人唱标工期为300日历天，明显不合理，招标代理机构当场答复后未予纠正。",
+        requests="请核查第4号投标人的投标函及唱标记录。",
+    )
+    out.append(
+        f"{_time(clock.now())}  bidder3 complained about the opening ({complaint.reference}) to "
+        f"{regulator_org.name}; acceptance due by {_time(complaint.accept_due)}"
+    )
+    _move_to(times["accepted"])
+    disputes.accept_complaint(officer, complaint)
+    _move_to(times["requested"])
+    request = disputes.request_materials(
+        officer,
+        complaint,
+        addressee=agency_org.credit_code,
+        text="请提供第4号投标人的投标函及开标记录。",
+        due_on=times["decided"].date(),
+    )
+    _move_to(times["given"])
+    disputes.reply_to_request(
+        agency, request, text="已提供第4号投标人投标函（工期300日历天）及签署的开标记录。"
+    )
+    out.append(
+        f"{_time(clock.now())}  the regulator accepted it and asked the agency for the bid form; "
+        "the agency gave it"
+    )
+    _move_to(times["decided"])
+    complaint = disputes.decide_complaint(
+        officer,
+        complaint,
+        outcome="dismissed",
+        findings="经核查，第4号投标人投标函载明工期300日历天，唱标内容与投标函一致；工期是否合理属于评标"
+        "委员会评审事项，不属于开标程序问题。",
+        decision_number=f"示发改投诉〔{clock.today().year}〕1号",
+    )
+    out.append(
+        f"{_time(clock.now())}  the regulator dismissed complaint {complaint.reference} in "
+        f"decision {complaint.decision_number}, published without the complainant's name"
     )
     return out

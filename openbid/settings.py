@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "openbid.credit",
     "openbid.draws",
     "openbid.evaluation",
+    "openbid.disputes",
 ]
 
 MIDDLEWARE = [
@@ -226,3 +227,8 @@ OPENBID_DECRYPTION_WINDOW_MINUTES = int(os.environ.get("OPENBID_DECRYPTION_WINDO
 # measures, not national law: configure it per trading centre).
 OPENBID_EXPERT_JOINT_LIMIT = int(os.environ.get("OPENBID_EXPERT_JOINT_LIMIT", "3"))
 OPENBID_EXPERT_JOINT_WINDOW_DAYS = int(os.environ.get("OPENBID_EXPERT_JOINT_WINDOW_DAYS", "180"))
+# Objections and complaints: the handling target as a percent of each statutory limit (unset: the
+# rules table's handling_target_ratio, 50), and how many hours before a target or limit the
+# handler is warned.
+OPENBID_DISPUTES_TARGET_PERCENT = os.environ.get("OPENBID_DISPUTES_TARGET_PERCENT") or None
+OPENBID_DISPUTES_WARNING_HOURS = int(os.environ.get("OPENBID_DISPUTES_WARNING_HOURS", "24"))

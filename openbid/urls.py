@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("openbid.bidding.urls")),
     path("", include("openbid.credit.urls")),
     path("", include("openbid.evaluation.urls")),
+    path("", include("openbid.disputes.urls")),
     path("", include("openbid.accounts.urls")),
 ]

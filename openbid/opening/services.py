@@ -2,7 +2,8 @@
 the platform decrypts, checks and reads out each bid (唱标), objections are answered on the spot,
 and the tenderer or agency signs the opening record, which is published.
 
-* ``start_due_openings`` — for tenders whose bid deadline has passed: close bidding, then either
+* ``start_due_openings`` — for tenders whose bid deadline has passed: close bidding, then, unless
+  a hold suspends the opening (``openbid.core.holds``, step ``open``: it waits), either
   take the failed path (a section with fewer than ``min_bidders`` valid bids: Law art. 28, Reg
   art. 44) or start the session and move the tender to ``opened``. Idempotent; run by the clock
   loop and lazily whenever an opening is looked at.
@@ -50,7 +51,7 @@ from openbid.accounts.roles import Role
 from openbid.bidding import package
 from openbid.bidding.models import Bid
 from openbid.bidding.services import commitment_message
-from openbid.core import clock, rules
+from openbid.core import clock, holds, rules
 from openbid.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from openbid.core.events import record_event, service
 from openbid.core.validation import clean_text
@@ -219,6 +220,11 @@ def _start_opening(tender_id: int, now: dt.datetime) -> int:
         or tender.bid_deadline > now
         or OpeningSession.objects.filter(tender=tender).exists()
     ):
+        return 0
+    if holds.active_holds(tender, "open"):
+        # Suspended (a pending objection to the documents, a regulator's order: Reg arts. 22,
+        # 62): the opening waits, and starts on the first tick after the hold is released, with
+        # its full decryption window from then. Nothing is written meanwhile.
         return 0
     minimum = rules.rule("min_bidders", on=tender.rules_date or timezone.localdate(now))
     sections = list(tender.sections.order_by("number"))

@@ -17,9 +17,10 @@ from django.core.management import call_command
 from openbid.accounts.models import Organisation
 from openbid.bidding.models import Bid
 from openbid.core import clock as platform_clock
-from openbid.core import workdays
+from openbid.core import holds, workdays
 from openbid.core.models import DomainEvent
 from openbid.demo import COMPLETED_BIDS, completed_schedule, demo_pdf, demo_schedule, run_demo
+from openbid.disputes.models import Complaint, Objection
 from openbid.ledger import keys
 from openbid.ledger.models import Entry
 from openbid.ledger.note import verify_note
@@ -42,6 +43,12 @@ CN = ZoneInfo("Asia/Shanghai")
 
 LIVE_CODE = "2026-330100-48-01-000001"
 COMPLETED_CODE = "2026-330100-48-01-000002"
+
+
+def people_code(body: str, prefix: str = "91") -> str:
+    from openbid.accounts.credit_code import generate_credit_code
+
+    return generate_credit_code(prefix[0], prefix[1], "330100", body)
 
 
 def assert_events_in_time_order() -> None:
@@ -170,6 +177,26 @@ def test_demo_opens_five_sealed_bids_in_the_past(clock):
     # The live tender, published at the present, after everything above.
     live = Tender.objects.get(project__code=LIVE_CODE)
     assert live.status == State.PUBLISHED and live.published_at == present
+
+    # An objection to the tender documents on Thursday 22 January 14:00 (bidder2), due in 3 days:
+    # Sunday 25 → Monday 26 January, 24:00; answered the next morning, the hold released.
+    objection = Objection.objects.get(tender=tender)
+    assert objection.raised_by.credit_code == people_code("MA2DEM004")
+    assert objection.raised_at == dt.datetime(2026, 1, 22, 14, 0, tzinfo=CN)
+    assert objection.reply_due == dt.datetime(2026, 1, 27, 0, 0, tzinfo=CN)
+    assert objection.replied_at == dt.datetime(2026, 1, 23, 10, 0, tzinfo=CN)
+    assert not holds.active_holds(tender)
+    # bidder3's complaint about the opening (Tuesday 24 February), filed on Wednesday 25, accepted
+    # on Thursday 26 and dismissed on Friday 27 February, published without its name.
+    complaint = Complaint.objects.get(tender=tender)
+    assert complaint.matter == "opening" and complaint.opening_objection is not None
+    assert complaint.filed_at == dt.datetime(2026, 2, 25, 10, 0, tzinfo=CN)
+    # Acceptance within 3 working days: 26, 27 and Saturday 28 February (a make-up working day).
+    assert complaint.accept_due == dt.datetime(2026, 3, 1, 0, 0, tzinfo=CN)
+    assert complaint.accepted_at == dt.datetime(2026, 2, 26, 9, 30, tzinfo=CN)
+    assert complaint.published_at == dt.datetime(2026, 2, 27, 10, 0, tzinfo=CN)
+    assert complaint.outcome == "dismissed" and complaint.steps.count() == 2
+    assert complaint.regulator.credit_code == people_code("MB0DEM007", "11")
     assert_events_in_time_order()
     assert DomainEvent.objects.order_by("-id").first().occurred_at == present
     call_command("ledger", "verify", stdout=io.StringIO())
@@ -196,14 +223,19 @@ def test_demo_does_not_write_into_the_past_of_an_existing_record(clock):
 
 def test_demo_skips_the_tender_when_the_calendar_ends(clock):
     # In late December the live deadline falls in a year whose holidays are not known yet; the
-    # completed tender, 40 days back, is all in 2026.
+    # completed tender, 40 days back, is all in 2026, but the 30-working-day decision period of
+    # the complaint about its opening reaches 2027, so that complaint is skipped too.
     clock.set("2026-12-21T09:00:00")
     with pytest.raises(workdays.CalendarNotCovered):
         demo_schedule(clock.now())
     lines = list(run_demo())
     skipped = [line for line in lines if "skipped" in line]
-    assert len(skipped) == 1 and skipped[0].startswith("Tender demo skipped:")
-    assert "2027" in skipped[0]
+    assert [line.split(":")[0] for line in skipped] == [
+        "Complaint demo skipped",
+        "Tender demo skipped",
+    ]
+    assert all("2027" in line for line in skipped)
+    assert not Complaint.objects.exists()
     assert Organisation.objects.filter(credit_code__isnull=False).count() == 10
     assert Tender.objects.get().status == State.OPENED
     assert not Tender.objects.filter(project__code=LIVE_CODE).exists()
