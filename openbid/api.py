@@ -93,6 +93,7 @@ from openbid.bidding.api import router as bidding_router  # noqa: E402
 from openbid.core.api import router as core_router  # noqa: E402
 from openbid.credit.api import router as credit_router  # noqa: E402
 from openbid.crypto.api import router as certificates_router  # noqa: E402
+from openbid.deposits.api import router as deposits_router  # noqa: E402
 from openbid.ledger.api import router as ledger_router  # noqa: E402
 from openbid.opening.api import router as opening_router  # noqa: E402
 from openbid.tendering.api import router as tendering_router  # noqa: E402
@@ -105,3 +106,4 @@ api.add_router("/", tendering_router)
 api.add_router("/", opening_router)
 api.add_router("/", bidding_router)
 api.add_router("/credit", credit_router)
+api.add_router("/", deposits_router)
