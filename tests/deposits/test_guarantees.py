@@ -192,7 +192,7 @@ def test_one_stop_issuance_through_the_test_issuer(setting, clock):
 
 
 def test_no_application_for_another_bidders_application_or_a_waived_tender(setting, clock):
-    t, _manager, org, user, issuer = setting
+    t, _manager, _org, user, issuer = setting
     app = guarantees.apply_for_guarantee(user, t.sections.get(), issuer)
     _other_org, other = bidder(t, clock)
     before = deposit_rows()
