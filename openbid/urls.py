@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("openbid.opening.urls")),
     path("", include("openbid.bidding.urls")),
     path("", include("openbid.credit.urls")),
+    path("", include("openbid.deposits.urls")),
     path("", include("openbid.accounts.urls")),
 ]

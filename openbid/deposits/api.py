@@ -552,7 +552,7 @@ def list_guarantees(request: HttpRequest) -> list[dict[str, Any]]:
     return [_guarantee_out(g) for g in qs]
 
 
-@router.get("/guarantees/{guarantee_id}", response=GuaranteeOut, summary="One e-guarantee")
+@router.get("/guarantees/{int:guarantee_id}", response=GuaranteeOut, summary="One e-guarantee")
 def get_guarantee(request: HttpRequest, guarantee_id: int) -> dict[str, Any]:
     guarantee = get_object_or_404(Guarantee, pk=guarantee_id)
     if not guarantees.can_see_guarantee(request.user, guarantee):
@@ -603,7 +603,9 @@ def issue(request: HttpRequest, application_id: int) -> dict[str, Any]:
 
 
 @router.post(
-    "/guarantees/{guarantee_id}/claims", response={201: ClaimOut}, summary="Claim on a guarantee"
+    "/guarantees/{int:guarantee_id}/claims",
+    response={201: ClaimOut},
+    summary="Claim on a guarantee",
 )
 def post_claim(request: HttpRequest, guarantee_id: int, payload: ClaimIn) -> Status[dict[str, Any]]:
     guarantee = get_object_or_404(Guarantee, pk=guarantee_id)

@@ -106,7 +106,9 @@ def register_issuer(
     percent = yuan(str(fee_percent), field="fee_percent") if fee_percent != "" else Decimal(0)
     if percent > 100:
         raise InvalidInput(
-            _("The fee is at most 100% of the amount."), field="fee_percent", rule="range"
+            _("The fee is at most the whole amount (100 per cent)."),
+            field="fee_percent",
+            rule="range",
         )
     try:
         certificates = x509.load_certificates(certificate_pem or "")

@@ -309,7 +309,7 @@ class GuaranteeIssuer(models.Model):
         help_text=_("https://… of the issuer's guarantee API, or builtin:test for the test issuer"),
     )
     fee_percent = models.DecimalField(
-        _("fee (% of the amount)"), max_digits=6, decimal_places=3, default=0
+        _("fee (per cent of the amount)"), max_digits=6, decimal_places=3, default=0
     )
     active = models.BooleanField(_("active"), default=True)
     registered_by = models.ForeignKey(
