@@ -254,6 +254,7 @@ OPENBID_DEPOSIT_INTEREST_DAY_BASIS = int(
 # after the bid deadline, and whether the built-in test issuer may be used (demo and tests).
 OPENBID_BID_VALIDITY_DAYS = int(os.environ.get("OPENBID_BID_VALIDITY_DAYS", "90"))
 OPENBID_BUILTIN_TEST_ISSUER = _env_flag("OPENBID_BUILTIN_TEST_ISSUER", True)
+OPENBID_TEST_ISSUER_SEED = os.environ.get("OPENBID_TEST_ISSUER_SEED", "openbid-test-issuer")
 OPENBID_GUARANTEE_ISSUER_TIMEOUT_SECONDS = float(
     os.environ.get("OPENBID_GUARANTEE_ISSUER_TIMEOUT_SECONDS", "20")
 )

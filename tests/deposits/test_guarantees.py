@@ -230,3 +230,30 @@ def test_claims_by_the_tenderer_and_the_issuers_answer(setting, clock, staff):
     assert answered.outcome == "paid"
     with pytest.raises(Conflict):
         guarantees.answer_claim(staff, claim, outcome="refused", answer="x")
+
+
+def test_an_sm2_issuer(clock, staff):
+    """An issuer with an SM2 certificate (suite sm-2026) signs with SM2; one-stop issuance works."""
+    t, _manager = tender()
+    _org, user = bidder(t, clock)
+    trust_test_ca()
+    person = testissuer.issue_certificate(
+        test_ca(),
+        name="测试银行股份有限公司",
+        credit_code=credit_code(),
+        not_before=clock.now() - dt.timedelta(days=30),
+        suite="sm-2026",
+    )
+    issuer = guarantees.register_issuer(
+        staff,
+        name="测试银行股份有限公司",
+        kind="bank",
+        certificate_pem=person.signing_certificate_pem,
+        api_url=guarantees.BUILTIN_TEST,
+    )
+    assert issuer.suite == "sm-2026"
+    app = guarantees.apply_for_guarantee(user, t.sections.get(), issuer)
+    assert app.fee == Decimal("0.00")
+    guarantees.pay_guarantee_fee(user, app, payment_reference="free")
+    assert guarantees.issue_guarantee(user, app).status == "issued"
+    assert guarantees.verify_guarantee(t.sections.get(), app.organisation).ok
