@@ -43,6 +43,7 @@ from openbid.crypto.models import TrustedCA
 from openbid.crypto.suites import KeyPair, get_suite
 from openbid.crypto.testca import TestCA, _public_key_from_pair, to_pem
 from openbid.crypto.x509 import KeyType
+from openbid.deposits import demo as deposits_demo
 from openbid.opening import escrow as opening_escrow
 from openbid.opening import services as opening
 from openbid.opening.aad import bid_aad
@@ -763,6 +764,15 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
         _move_to(times["obtain"] + dt.timedelta(minutes=25 * n))
         tendering.obtain_documents(people[login][1], tender)
     step(f"bidder1 to bidder{len(COMPLETED_BIDS)} have obtained the documents")
+    out.extend(
+        deposits_demo.pay_deposits(
+            people,
+            tender,
+            [login for login, *_rest in COMPLETED_BIDS],
+            guarantee_login=COMPLETED_BIDS[-1][0],
+            ca=_demo_ca(),
+        )
+    )
 
     section = tender.sections.get()
     sealed: list[_Sealed] = []
@@ -854,4 +864,5 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
     _move_to(clock.now() + gap)
     session = opening.sign_opening_record(agency, session)
     step(f"the agency signed the opening record and published it: SHA-256 {session.record_sha256}")
+    step(deposits_demo.record_findings(agency, tender))
     return out
