@@ -613,12 +613,19 @@ def _refund_not_counted(line: CreditLine, now: dt.datetime) -> Refund | None:
         return None
     if Refund.objects.filter(line=line).exists():
         return None
-    days = rules.rule(RULE_NOT_COUNTED, on=timezone.localdate(now)).int_value
+    today = timezone.localdate(now)
+    days = rules.rule(RULE_NOT_COUNTED, on=today).int_value
+    try:
+        due = workdays.add_working_days(today, days)
+    except workdays.CalendarNotCovered:
+        # A bank's credit is never refused for want of next year's holiday schedule: the due
+        # date falls back to calendar days, which is never later than the working-day date.
+        due = today + dt.timedelta(days=days)
     return Refund.objects.create(
         line=line,
         reason=Refund.Reason.NOT_COUNTED,
         rule=RULE_NOT_COUNTED,
-        due_on=workdays.add_working_days(timezone.localdate(now), days),
+        due_on=due,
         created_at=now,
     )
 

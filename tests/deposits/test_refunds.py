@@ -262,3 +262,17 @@ def test_a_late_payment_after_release_is_refunded_by_the_clock_loop(clock, staff
     # Late (after the deadline): a refund of its own, due 2 working days after recording.
     assert Refund.objects.get(line__bank_reference="P-B2").reason == "not_counted"
     assert services.create_due_refunds() == 0
+
+
+def test_a_payment_is_recorded_even_when_the_holiday_schedule_is_unknown(clock, staff):
+    _t, _manager, _org_a, org_b = _paid_tender(clock, staff)
+    sub_b = SubAccount.objects.get(organisation=org_b)
+    # 2031 is not covered by the package and no table year is complete: the late payment is
+    # recorded and its refund falls due 2 calendar days later (never later than 2 working days).
+    clock.set(at("2031-03-03 10:00"))
+    services.import_statement(
+        staff,
+        bank=BANK,
+        data=statement(line("P-LATE", "2031-03-03T09:00:00+08:00", "10.00", sub_b.number, B)),
+    )
+    assert Refund.objects.get(line__bank_reference="P-LATE").due_on == dt.date(2031, 3, 5)
