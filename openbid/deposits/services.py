@@ -690,6 +690,12 @@ def _record_credits(
             bank=bank, bank_reference__in=[c.bank_reference for c in credits]
         )
     }
+    subs = {
+        sub.number: sub
+        for sub in SubAccount.objects.select_related("section__tender", "organisation").filter(
+            number__in={c.payee_account for c in credits}
+        )
+    }
     for credit in credits:
         old = existing.get(credit.bank_reference)
         if old is not None:
@@ -708,11 +714,7 @@ def _record_credits(
                 )
             )
             continue
-        sub = (
-            SubAccount.objects.select_related("section__tender", "organisation")
-            .filter(number=credit.payee_account)
-            .first()
-        )
+        sub = subs.get(credit.payee_account)
         line = CreditLine(
             statement=statement,
             bank=bank,
