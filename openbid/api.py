@@ -96,6 +96,7 @@ from openbid.crypto.api import router as certificates_router  # noqa: E402
 from openbid.disputes.api import router as disputes_router  # noqa: E402
 from openbid.draws.api import router as draws_router  # noqa: E402
 from openbid.evaluation.api import router as evaluation_router  # noqa: E402
+from openbid.deposits.api import router as deposits_router  # noqa: E402
 from openbid.ledger.api import router as ledger_router  # noqa: E402
 from openbid.opening.api import router as opening_router  # noqa: E402
 from openbid.tendering.api import router as tendering_router  # noqa: E402
@@ -111,3 +112,4 @@ api.add_router("/credit", credit_router)
 api.add_router("/", draws_router)
 api.add_router("/", evaluation_router)
 api.add_router("/disputes", disputes_router)
+api.add_router("/", deposits_router)

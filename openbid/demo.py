@@ -49,6 +49,7 @@ from openbid.crypto.models import TrustedCA
 from openbid.crypto.suites import KeyPair, get_suite
 from openbid.crypto.testca import TestCA, _public_key_from_pair, to_pem
 from openbid.crypto.x509 import KeyType
+from openbid.deposits import demo as deposits_demo
 from openbid.disputes import services as disputes
 from openbid.opening import escrow as opening_escrow
 from openbid.opening import services as opening
@@ -782,6 +783,15 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
         _move_to(times["obtain"] + dt.timedelta(minutes=25 * n))
         tendering.obtain_documents(people[login][1], tender)
     step(f"bidder1 to bidder{len(COMPLETED_BIDS)} have obtained the documents")
+    out.extend(
+        deposits_demo.pay_deposits(
+            people,
+            tender,
+            [login for login, *_rest in COMPLETED_BIDS],
+            guarantee_login=COMPLETED_BIDS[-1][0],
+            ca=_demo_ca(),
+        )
+    )
 
     # An objection to the tender documents (Reg art. 22): the tender is suspended until the agency
     # replies, which it does the next morning, well within its 3 days.
@@ -896,6 +906,7 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
     _move_to(clock.now() + gap)
     session = opening.sign_opening_record(agency, session)
     step(f"the agency signed the opening record and published it: SHA-256 {session.record_sha256}")
+    step(deposits_demo.record_findings(agency, tender))
     out += _committee_demo(people, tender, step, gap)
     try:
         with transaction.atomic():  # the complaint happens whole or not at all

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "openbid.draws",
     "openbid.evaluation",
     "openbid.disputes",
+    "openbid.deposits",
 ]
 
 MIDDLEWARE = [
@@ -232,3 +233,42 @@ OPENBID_EXPERT_JOINT_WINDOW_DAYS = int(os.environ.get("OPENBID_EXPERT_JOINT_WIND
 # handler is warned.
 OPENBID_DISPUTES_TARGET_PERCENT = os.environ.get("OPENBID_DISPUTES_TARGET_PERCENT") or None
 OPENBID_DISPUTES_WARNING_HOURS = int(os.environ.get("OPENBID_DISPUTES_WARNING_HOURS", "24"))
+
+
+def _pairs(value: str) -> dict[str, str]:
+    """``"code=secret;code2=secret2"`` as a dict (empty entries ignored)."""
+    found: dict[str, str] = {}
+    for item in value.split(";"):
+        code, sep, secret = item.partition("=")
+        if sep and code.strip() and secret.strip():
+            found[code.strip()] = secret.strip()
+    return found
+
+
+# Deposits (docs/operators/deposits.md): the collecting bank and the centre's deposit account, the
+# prefix of virtual sub-account numbers, the banks' webhook secrets and replay window, and the
+# current-deposit interest rate paid on refunds.
+OPENBID_DEPOSIT_BANK_CODE = os.environ.get("OPENBID_DEPOSIT_BANK_CODE", "demo")
+OPENBID_DEPOSIT_BANK_NAME = os.environ.get("OPENBID_DEPOSIT_BANK_NAME", "示范银行")
+OPENBID_DEPOSIT_ACCOUNT_NAME = os.environ.get(
+    "OPENBID_DEPOSIT_ACCOUNT_NAME", "公共资源交易中心投标保证金专户"
+)
+OPENBID_DEPOSIT_ACCOUNT_PREFIX = os.environ.get("OPENBID_DEPOSIT_ACCOUNT_PREFIX", "621700")
+OPENBID_BANK_WEBHOOK_SECRETS = _pairs(os.environ.get("OPENBID_BANK_WEBHOOK_SECRETS", ""))
+OPENBID_BANK_WEBHOOK_WINDOW_SECONDS = int(
+    os.environ.get("OPENBID_BANK_WEBHOOK_WINDOW_SECONDS", "300")
+)
+OPENBID_DEPOSIT_INTEREST_RATE_PERCENT = os.environ.get(
+    "OPENBID_DEPOSIT_INTEREST_RATE_PERCENT", "0.35"
+)
+OPENBID_DEPOSIT_INTEREST_DAY_BASIS = int(
+    os.environ.get("OPENBID_DEPOSIT_INTEREST_DAY_BASIS", "360")
+)
+# E-guarantees (docs/operators/guarantees.md): the bid validity period a guarantee must cover
+# after the bid deadline, and whether the built-in test issuer may be used (demo and tests).
+OPENBID_BID_VALIDITY_DAYS = int(os.environ.get("OPENBID_BID_VALIDITY_DAYS", "90"))
+OPENBID_BUILTIN_TEST_ISSUER = _env_flag("OPENBID_BUILTIN_TEST_ISSUER", True)
+OPENBID_TEST_ISSUER_SEED = os.environ.get("OPENBID_TEST_ISSUER_SEED", "openbid-test-issuer")
+OPENBID_GUARANTEE_ISSUER_TIMEOUT_SECONDS = float(
+    os.environ.get("OPENBID_GUARANTEE_ISSUER_TIMEOUT_SECONDS", "20")
+)

@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("openbid.credit.urls")),
     path("", include("openbid.evaluation.urls")),
     path("", include("openbid.disputes.urls")),
+    path("", include("openbid.deposits.urls")),
     path("", include("openbid.accounts.urls")),
 ]

@@ -91,6 +91,11 @@ ROLE_TASKS: dict[str, list[Task]] = {
             _("Record credit information, review repair applications, import and export records."),
             "credit:workspace",
         ),
+        Task(
+            _("Deposits workspace"),
+            _("Bank statements, unmatched payments, refunds due and late, exports for the bank."),
+            "deposits:staff",
+        ),
         Task(_("Administration"), _("Organisations, people and the calendar."), "admin:index"),
     ],
     Role.TENDERER_STAFF: [
@@ -147,6 +152,11 @@ ROLE_TASKS: dict[str, list[Task]] = {
             _("My bids"),
             _("Your sealed bids with their status and receipts; submit or withdraw them."),
             "bidding:my_bids",
+        ),
+        Task(
+            _("Deposits and e-guarantees"),
+            _("Your basic account, deposit sub-accounts, refunds, and e-guarantees (电子保函)."),
+            "deposits:mine",
         ),
         Task(
             _("Your organisation"),
