@@ -93,10 +93,10 @@ from openbid.bidding.api import router as bidding_router  # noqa: E402
 from openbid.core.api import router as core_router  # noqa: E402
 from openbid.credit.api import router as credit_router  # noqa: E402
 from openbid.crypto.api import router as certificates_router  # noqa: E402
+from openbid.deposits.api import router as deposits_router  # noqa: E402
 from openbid.disputes.api import router as disputes_router  # noqa: E402
 from openbid.draws.api import router as draws_router  # noqa: E402
 from openbid.evaluation.api import router as evaluation_router  # noqa: E402
-from openbid.deposits.api import router as deposits_router  # noqa: E402
 from openbid.ledger.api import router as ledger_router  # noqa: E402
 from openbid.opening.api import router as opening_router  # noqa: E402
 from openbid.tendering.api import router as tendering_router  # noqa: E402
