@@ -226,3 +226,7 @@ OPENBID_DECRYPTION_WINDOW_MINUTES = int(os.environ.get("OPENBID_DECRYPTION_WINDO
 # measures, not national law: configure it per trading centre).
 OPENBID_EXPERT_JOINT_LIMIT = int(os.environ.get("OPENBID_EXPERT_JOINT_LIMIT", "3"))
 OPENBID_EXPERT_JOINT_WINDOW_DAYS = int(os.environ.get("OPENBID_EXPERT_JOINT_WINDOW_DAYS", "180"))
+# Experts' evaluation fees (评标劳务费, yuan, a local standard): a whole day, and a half-day (a
+# started four hours); the session's duration from its start to the last signature of the report.
+OPENBID_EXPERT_FEE_DAY = os.environ.get("OPENBID_EXPERT_FEE_DAY", "800.00")
+OPENBID_EXPERT_FEE_HALF_DAY = os.environ.get("OPENBID_EXPERT_FEE_HALF_DAY", "500.00")

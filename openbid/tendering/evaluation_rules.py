@@ -186,7 +186,7 @@ def _criteria(raw: Any, method: str, total: Decimal) -> list[dict[str, Any]]:
         pass_fail = bool(item.get("pass_fail", False))
         if pass_fail and (category != "technical" or low != 0 or high != 1):
             raise _bad(_("A pass/fail factor is technical, from 0 to 1."), key + ".pass_fail")
-        entry = {
+        entry: dict[str, Any] = {
             "code": code,
             "name": str(item.get("name") or code)[:100],
             "category": category,
