@@ -13,7 +13,7 @@ from django.test import Client
 from openbid.evaluation import session as evaluation
 from openbid.evaluation.models import EvaluationSession
 from tests.evaluation.session_helpers import VENUES, ready
-from tests.evaluation.test_session import C1, T1, REASON
+from tests.evaluation.test_session import C1, REASON, T1
 from tests.opening.test_api import API, bearer, post
 
 pytestmark = pytest.mark.django_db
