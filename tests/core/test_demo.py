@@ -22,9 +22,9 @@ from openbid.core import workdays
 from openbid.core.models import DomainEvent
 from openbid.crypto.document_signatures import verifies
 from openbid.crypto.models import DocumentSignature
+from openbid.demo import COMPLETED_BIDS, completed_schedule, demo_pdf, demo_schedule, run_demo
 from openbid.evaluation import session as evaluation_session
 from openbid.evaluation.models import EvaluationSession
-from openbid.demo import COMPLETED_BIDS, completed_schedule, demo_pdf, demo_schedule, run_demo
 from openbid.ledger import keys
 from openbid.ledger.models import Entry
 from openbid.ledger.note import verify_note
