@@ -1488,7 +1488,7 @@ def build_report(session: EvaluationSession) -> report_pdf.Report:
                 name=f"{seat_label[m.pk]} {m.display_name}",
                 role=role,
                 employer=signer_organisation(m, tender).name,
-                specialty=m.group,
+                specialty=", ".join(m.expert.specialty_codes) if m.expert else "",
             )
         )
     ranks = {e["bid"]: e["rank"] for e in result.get("ranking", {}).get("entries", [])}
