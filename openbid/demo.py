@@ -731,7 +731,8 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
         title=f"{project.name}施工招标",
         kind=Tender.Kind.WORKS,
         method=Tender.Method.OPEN,
-        evaluation_method=Tender.Evaluation.LOWEST_PRICE,
+        evaluation_method=Tender.Evaluation.COMPREHENSIVE,
+        evaluation_weights={"technical": "40", "commercial": "10", "price": "40", "credit": "10"},
         separated_award=False,
         deposit_form=Tender.DepositForm.CASH_OR_GUARANTEE,
         qualification="具备市政公用工程施工总承包二级及以上资质，具有有效的安全生产许可证",
@@ -948,6 +949,16 @@ def _committee_demo(people: People, tender: Tender, step: Any, gap: dt.timedelta
     employer, expert_user = people["expert"]
     _move_to(clock.now() + gap)
     for n, (name, codes) in enumerate(DEMO_EXPERTS):
+        account = expert_user
+        if n > 0:  # each expert signs with their own certificate: each has an account
+            account = services.add_person(
+                expert_user,
+                employer,
+                username=f"expert{n + 1}",
+                password=DEMO_PASSWORD,
+                role=Role.EXPERT,
+                display_name=name,
+            ).user
         evaluation.admit_expert(
             staff,
             name=name,
@@ -956,7 +967,7 @@ def _committee_demo(people: People, tender: Tender, step: Any, gap: dt.timedelta
             region_code=DEMO_REGION,
             specialties=codes,
             title="高级工程师",
-            user=expert_user if n == 0 else None,
+            user=account,
         )
     # One more works for a bidder: recused before the draw.
     evaluation.admit_expert(
@@ -969,7 +980,7 @@ def _committee_demo(people: People, tender: Tender, step: Any, gap: dt.timedelta
     )
     out.append(
         f"  the trading centre admitted {len(DEMO_EXPERTS) + 1} experts to the pool "
-        "(login expert is 陈建华)"
+        f"(logins expert, expert2 … expert{len(DEMO_EXPERTS)}; expert is 陈建华)"
     )
     _move_to(clock.now() + gap)
     committee = committees.request_committee(
@@ -986,6 +997,149 @@ def _committee_demo(people: People, tender: Tender, step: Any, gap: dt.timedelta
         f"the agency drew the 5-expert evaluation committee (1 reserve): {recused} expert recused, "
         f"inputs committed at ledger index {draw.commitment_index}, seed = root of checkpoint "
         f"{draw.checkpoint.size}; check it with `openbid draw verify {draw.pk}`"
+    )
+    committee.refresh_from_db()
+    out += _evaluation_demo(people, tender, committee, step, gap)
+    return out
+
+
+#: The demo's expert scores: per bid (in reading order), a base for each expert-scored factor;
+#: expert k adds the k-th offset (all within a fifth of the factor's range of each other).
+_DEMO_SCORES = {
+    "T1": ([21, 19, 22, 18, 20], [0, 1, -1, 0.5, -0.5]),
+    "T2": ([12, 11, 13, 10, 12], [0, 0.5, -0.5, 1, -1]),
+    "C1": ([8, 7, 9, 7, 8], [0, 0.5, -0.5, 0, 0.5]),
+}
+
+
+def _evaluation_demo(
+    people: People, tender: Tender, committee: Any, step: Any, gap: dt.timedelta
+) -> list[str]:
+    """The committee confirms and elects its chair; the evaluation runs at a main and a
+    secondary venue: clearing, blind technical review, commercial review, K drawn verifiably,
+    results, and the report signed by all five experts with their certificates."""
+    from openbid.crypto import document_signatures
+    from openbid.crypto.document_message import signing_message
+    from openbid.evaluation import committee as committees
+    from openbid.evaluation import session as evaluation
+    from openbid.evaluation.models import CommitteeMember
+
+    out: list[str] = []
+    suite = get_suite(BID_SUITE)
+    seats = list(
+        committee.members.filter(kind=CommitteeMember.Kind.EXPERT)
+        .select_related("expert__user", "expert__employer")
+        .order_by("pk")
+    )
+    users = {m.pk: m.expert.user for m in seats}
+    keys: dict[int, KeyPair] = {}
+    for m in seats:
+        _move_to(clock.now() + gap / 4)
+        committees.confirm_seat(users[m.pk], m)
+        keys[m.pk] = suite.generate_signing_key()
+        _certify(users[m.pk], m.expert.employer, keys[m.pk])
+    committee.refresh_from_db()
+    step(
+        f"the five drawn experts confirmed ({committee.get_status_display()}); each holds a "
+        "signing certificate of the demo CA"
+    )
+    for m in seats[:3]:
+        committees.vote_chair(users[m.pk], committee, candidate=seats[0])
+    step(f"the committee elected {seats[0].expert.name} its chair (3 of 5 votes)")
+
+    def sign(m: Any, kind: str, document_id: int) -> None:
+        user = users[m.pk]
+        sha = document_signatures.signable(user, kind, document_id).sha256
+        signature = suite.sign(keys[m.pk].private, signing_message(kind, document_id, sha))
+        document_signatures.sign(
+            user,
+            kind,
+            document_id,
+            sha256=sha,
+            signature=base64.b64encode(signature).decode(),
+            public_key=base64.b64encode(keys[m.pk].public).decode(),
+        )
+
+    _move_to(clock.now() + gap)
+    session = evaluation.start_session(
+        people["agency"][1],
+        tender,
+        venues=[
+            {"kind": "main", "name": "杭州市公共资源交易中心 评标室3", "region_code": DEMO_REGION},
+            {"kind": "secondary", "name": "宁波市公共资源交易中心 副场2", "region_code": "330200"},
+        ],
+    )
+    findings = sum(len(b["findings"]) for b in session.clearing["bids"])
+    step(
+        f"the agency started the evaluation: the platform cleared {len(session.clearing['bids'])} "
+        f"bids ({findings} findings), compared their packages, committed the blind-review plan "
+        f"({session.blind_commitment[:16]}…) and drew K = {session.coefficient} verifiably "
+        f"(`openbid draw verify {session.coefficient_draw_id}`)"
+    )
+    venues = list(session.venues.order_by("pk"))
+    for n, m in enumerate(seats):
+        _move_to(clock.now() + gap / 4)
+        attendance = evaluation.check_in(users[m.pk], session, venue=venues[0 if n < 3 else 1])
+        sign(m, evaluation.SIGN_IN_KIND, attendance.pk)
+    step("the experts signed in with their certificates: 3 at the main venue, 2 at the secondary")
+    evaluation.post_message(
+        users[seats[0].pk], session, text="请各位专家先阅读评标办法，技术标按各自顺序独立评审。"
+    )
+    bids = evaluation.bids(session)
+    for part, codes in (("technical", ("T1", "T2")), ("commercial", ("C1",))):
+        for k, m in enumerate(seats):
+            _move_to(clock.now() + gap / 2)
+            rows = []
+            for i, b in enumerate(bids):
+                for code in codes:
+                    base, offsets = _DEMO_SCORES[code]
+                    rows.append(
+                        {
+                            "bid": evaluation.code_of(session, b.pk)
+                            if part == "technical"
+                            else b.pk,
+                            "criterion": code,
+                            "points": str(Decimal(str(base[i])) + Decimal(str(offsets[k]))),
+                        }
+                    )
+            evaluation.save_scores(users[m.pk], session, part, rows)
+            evaluation.submit_sheet(users[m.pk], session, part)
+        for m in seats:
+            sheet = evaluation.sheet_for(users[m.pk], session, part)
+            sign(m, evaluation.SCORES_KIND, sheet.pk)
+        session.refresh_from_db()
+        if part == "technical":
+            evaluation.verify_blind(session)
+            step(
+                "every expert scored the technical bids under codes, each in their own order, and "
+                "signed the scores; the blind-review plan and secret were then published and "
+                "recompute to the commitment"
+            )
+        else:
+            step("every expert scored the commercial factors and signed the scores")
+    _move_to(clock.now() + gap)
+    chair = users[seats[0].pk]
+    evaluation.compute_results(chair, session)
+    evaluation.perform_draws(session)
+    session.refresh_from_db()
+    assert session.result is not None
+    ranking = ", ".join(
+        f"{e['rank']}. {e['bidder']} {e['figure']}" for e in session.result["ranking"]["entries"]
+    )
+    step(f"the chair had the results computed: {ranking}")
+    report = evaluation.generate_report(chair, session)
+    step(f"the chair generated the evaluation report: SHA-256 {report.sha256}")
+    for m in seats:
+        _move_to(clock.now() + gap / 4)
+        sign(m, evaluation.REPORT_KIND, report.pk)
+    session.refresh_from_db()
+    report.refresh_from_db()
+    fee = session.fees.first()
+    step(
+        f"all five experts signed the report with their certificates: the evaluation is "
+        f"{session.get_status_display()}; recommended candidates: "
+        + ", ".join(c["bidder"] for c in report.candidates)
+        + (f"; fees recorded for payment: {fee.amount} yuan each ({fee.basis})" if fee else "")
     )
     return out
 

@@ -272,3 +272,7 @@ OPENBID_TEST_ISSUER_SEED = os.environ.get("OPENBID_TEST_ISSUER_SEED", "openbid-t
 OPENBID_GUARANTEE_ISSUER_TIMEOUT_SECONDS = float(
     os.environ.get("OPENBID_GUARANTEE_ISSUER_TIMEOUT_SECONDS", "20")
 )
+# Experts' evaluation fees (评标劳务费, yuan, a local standard): a whole day, and a half-day (a
+# started four hours); the session's duration from its start to the last signature of the report.
+OPENBID_EXPERT_FEE_DAY = os.environ.get("OPENBID_EXPERT_FEE_DAY", "800.00")
+OPENBID_EXPERT_FEE_HALF_DAY = os.environ.get("OPENBID_EXPERT_FEE_HALF_DAY", "500.00")

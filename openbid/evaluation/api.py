@@ -502,3 +502,9 @@ def _assignment(m: CommitteeMember) -> dict[str, Any]:
         "committee_status": m.committee.status,
         "decline_reason": m.decline_reason,
     }
+
+
+# The evaluation session's endpoints live in their own module, under the same root.
+from openbid.evaluation.session_api import router as session_router  # noqa: E402
+
+router.add_router("", session_router)

@@ -291,3 +291,266 @@ class ChairVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.voter_id} → {self.candidate_id}"
+
+
+# --- the evaluation session (评标) -----------------------------------------------------------------
+
+
+class EvaluationSession(models.Model):
+    """A committee's evaluation of a tender, at a main venue and secondary venues (主场/副场).
+
+    Rows change only through ``openbid.evaluation.session``. ``blind_secret`` stays on the
+    platform until every technical score sheet is signed; then the plan and the secret are
+    published (``blind_plan``) and anyone can check them against ``blind_commitment``.
+    """
+
+    class Status(models.TextChoices):
+        TECHNICAL = "technical", _("blind technical review")
+        COMMERCIAL = "commercial", _("commercial review")
+        SUMMARY = "summary", _("scores signed: results to compute")
+        SCORED = "scored", _("scored")
+        REPORTING = "reporting", _("report awaiting signatures")
+        COMPLETED = "completed", _("completed")
+
+    tender = models.OneToOneField(
+        "tendering.Tender", on_delete=models.PROTECT, related_name="evaluation"
+    )
+    committee = models.OneToOneField(Committee, on_delete=models.PROTECT, related_name="session")
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.TECHNICAL
+    )
+    rules = models.JSONField(_("announced evaluation rules"))
+    clearing = models.JSONField(_("clearing findings"), default=dict)
+    similarity = models.JSONField(_("similarity check"), default=dict)
+    blind_secret = models.BinaryField(_("blind-review secret"), editable=False)
+    blind_commitment = models.CharField(_("blind-review commitment"), max_length=64)
+    blind_codes = models.JSONField(_("codes of the technical bids"), default=dict, editable=False)
+    blind_plan = models.JSONField(_("published blind-review plan"), null=True, blank=True)
+    revealed_at = models.DateTimeField(_("identities revealed at"), null=True, blank=True)
+    coefficient_draw = models.ForeignKey(
+        "draws.Draw", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    coefficient = models.CharField(_("drawn coefficient K"), max_length=20, blank=True)
+    coefficient_index = models.PositiveSmallIntegerField(null=True, blank=True)
+    result = models.JSONField(_("scores, working and ranking"), null=True, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField(_("started at"))
+    scored_at = models.DateTimeField(_("scored at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        verbose_name = _("evaluation session")
+        verbose_name_plural = _("evaluation sessions")
+
+    def __str__(self) -> str:
+        return f"evaluation of tender {self.tender_id}"
+
+
+class Venue(models.Model):
+    """Where members evaluate: the main venue (主场) and secondary venues (副场) in other regions."""
+
+    class Kind(models.TextChoices):
+        MAIN = "main", _("main venue (主场)")
+        SECONDARY = "secondary", _("secondary venue (副场)")
+
+    session = models.ForeignKey(EvaluationSession, on_delete=models.PROTECT, related_name="venues")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=120)
+    region_code = models.CharField(_("region (GB/T 2260)"), max_length=6)
+
+    class Meta:
+        ordering = ["session", "-kind", "id"]
+        verbose_name = _("venue")
+        verbose_name_plural = _("venues")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Attendance(models.Model):
+    """A member's sign-in at a venue, complete once signed with their certificate."""
+
+    session = models.ForeignKey(
+        EvaluationSession, on_delete=models.PROTECT, related_name="attendance"
+    )
+    member = models.ForeignKey(CommitteeMember, on_delete=models.PROTECT, related_name="+")
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="attendance")
+    sha256 = models.CharField(_("SHA-256 of the sign-in document"), max_length=64)
+    document = models.JSONField(_("sign-in document"))
+    requested_at = models.DateTimeField(_("requested at"))
+    signed_in_at = models.DateTimeField(_("signed in at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "requested_at", "id"]
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+
+    def __str__(self) -> str:
+        return f"{self.member_id} at {self.venue_id}"
+
+
+class Message(models.Model):
+    """One entry of the committee's discussion record (讨论记录)."""
+
+    session = models.ForeignKey(
+        EvaluationSession, on_delete=models.PROTECT, related_name="messages"
+    )
+    member = models.ForeignKey(CommitteeMember, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("message"))
+    posted_at = models.DateTimeField(_("posted at"))
+
+    class Meta:
+        ordering = ["session", "posted_at", "id"]
+        verbose_name = _("discussion message")
+        verbose_name_plural = _("discussion record")
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class ClarificationRequest(models.Model):
+    """A question the committee puts to a bidder through the platform (澄清、说明), and its answer."""
+
+    session = models.ForeignKey(
+        EvaluationSession, on_delete=models.PROTECT, related_name="clarifications"
+    )
+    bid = models.ForeignKey("opening.OpenedBid", on_delete=models.PROTECT, related_name="+")
+    finding = models.CharField(_("clearing finding"), max_length=40, blank=True)
+    question = models.TextField(_("question"))
+    asked_at = models.DateTimeField(_("asked at"))
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "asked_at", "id"]
+        verbose_name = _("clarification request")
+        verbose_name_plural = _("clarification requests")
+
+    def __str__(self) -> str:
+        return self.question[:40]
+
+
+class ScoreSheet(models.Model):
+    """One member's scores of one part (technical: blind; commercial) — signed with their
+    certificate as a document of kind ``evaluation-scores``."""
+
+    class Part(models.TextChoices):
+        TECHNICAL = "technical", _("technical (blind)")
+        COMMERCIAL = "commercial", _("commercial")
+
+    session = models.ForeignKey(EvaluationSession, on_delete=models.PROTECT, related_name="sheets")
+    member = models.ForeignKey(CommitteeMember, on_delete=models.PROTECT, related_name="+")
+    part = models.CharField(_("part"), max_length=12, choices=Part.choices)
+    submitted_at = models.DateTimeField(_("points submitted at"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256 of the signed sheet"), max_length=64, blank=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "part", "member"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "member", "part"], name="unique_score_sheet")
+        ]
+        verbose_name = _("score sheet")
+        verbose_name_plural = _("score sheets")
+
+    def __str__(self) -> str:
+        return f"{self.part} sheet of {self.member_id}"
+
+
+class Score(models.Model):
+    """An expert's points for one bid on one factor, with the written reason (评分理由)."""
+
+    sheet = models.ForeignKey(ScoreSheet, on_delete=models.PROTECT, related_name="scores")
+    bid = models.ForeignKey("opening.OpenedBid", on_delete=models.PROTECT, related_name="+")
+    criterion = models.CharField(_("factor"), max_length=16)
+    points = models.DecimalField(_("points"), max_digits=8, decimal_places=2)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["sheet", "bid", "criterion"]
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "bid", "criterion"], name="unique_score")
+        ]
+        verbose_name = _("score")
+        verbose_name_plural = _("scores")
+
+    def __str__(self) -> str:
+        return f"{self.criterion}: {self.points}"
+
+
+class PriceAdjustment(models.Model):
+    """A quantified adjustment of a bid price (价格折算) under the lowest evaluated price method,
+    recorded by the chair for the committee, with its reason."""
+
+    session = models.ForeignKey(
+        EvaluationSession, on_delete=models.PROTECT, related_name="adjustments"
+    )
+    bid = models.ForeignKey("opening.OpenedBid", on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=16, decimal_places=2)
+    reason = models.TextField(_("reason"))
+    clause = models.CharField(_("tender clause"), max_length=100, blank=True)
+    recorded_by = models.ForeignKey(CommitteeMember, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        ordering = ["session", "bid", "id"]
+        verbose_name = _("price adjustment")
+        verbose_name_plural = _("price adjustments")
+
+    def __str__(self) -> str:
+        return f"{self.amount} ({self.reason[:30]})"
+
+
+class Report(models.Model):
+    """The evaluation report (评标报告): a PDF whose SHA-256 every member signs (``evaluation-report``)."""
+
+    session = models.OneToOneField(
+        EvaluationSession, on_delete=models.PROTECT, related_name="report"
+    )
+    pdf = models.BinaryField(_("PDF"), editable=False)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    candidates = models.JSONField(_("recommended candidates"), default=list)
+    generated_at = models.DateTimeField(_("generated at"))
+    completed_at = models.DateTimeField(_("signed by all at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("evaluation report")
+        verbose_name_plural = _("evaluation reports")
+
+    def __str__(self) -> str:
+        return f"report of {self.session_id}"
+
+
+class ExpertFee(models.Model):
+    """A member's evaluation fee (评标劳务费), recorded for online payment."""
+
+    class Status(models.TextChoices):
+        PAYABLE = "payable", _("payable")
+        PAID = "paid", _("paid")
+
+    session = models.ForeignKey(EvaluationSession, on_delete=models.PROTECT, related_name="fees")
+    member = models.ForeignKey(CommitteeMember, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=12, decimal_places=2)
+    basis = models.CharField(_("basis"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PAYABLE
+    )
+    payment_reference = models.CharField(_("payment reference"), max_length=100, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["session", "member"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "member"], name="unique_expert_fee")
+        ]
+        verbose_name = _("expert fee")
+        verbose_name_plural = _("expert fees")
+
+    def __str__(self) -> str:
+        return f"{self.amount} ({self.status})"

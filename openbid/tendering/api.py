@@ -32,7 +32,7 @@ from openbid.accounts.roles import Role
 from openbid.core.api_auth import PUBLIC
 from openbid.core.errors import NotAllowed, NotFound
 from openbid.core.models import EventSubject
-from openbid.tendering import lifecycle, services
+from openbid.tendering import evaluation_rules, lifecycle, services
 from openbid.tendering.lifecycle import State
 from openbid.tendering.models import (
     Clarification,
@@ -196,6 +196,10 @@ class TenderIn(In):
     evaluation_weights: dict[Criterion, int | Percent] = Field(
         default_factory=dict, max_length=30, description="criterion → percent (comprehensive)"
     )
+    evaluation_rules: dict[str, Any] = Field(
+        default_factory=dict,
+        description="announced evaluation rules (docs/evaluation-methods.md); empty: the defaults",
+    )
     separated_award: bool = False
     deposit_form: Tender.DepositForm
     qualification: str = Field(..., max_length=10000)
@@ -222,6 +226,7 @@ class TenderPatch(In):
     method: Tender.Method | None = None
     evaluation_method: Tender.Evaluation | None = None
     evaluation_weights: dict[Criterion, int | Percent] | None = Field(None, max_length=30)
+    evaluation_rules: dict[str, Any] | None = None
     separated_award: bool | None = None
     deposit_form: Tender.DepositForm | None = None
     qualification: str | None = Field(None, max_length=10000)
@@ -279,6 +284,9 @@ class TenderSummary(Schema):
 class TenderOut(TenderSummary):
     evaluation_method: str
     evaluation_weights: dict[str, str]
+    evaluation_rules: dict[str, Any] = Field(
+        ..., description="the announced evaluation rules, defaults filled in"
+    )
     separated_award: bool
     deposit_form: str
     qualification: str
@@ -515,6 +523,7 @@ def _tender_out(tender: Tender, *, manager: bool) -> dict[str, Any]:
         **_summary(tender),
         "evaluation_method": tender.evaluation_method,
         "evaluation_weights": {k: str(v) for k, v in (tender.evaluation_weights or {}).items()},
+        "evaluation_rules": evaluation_rules.effective(tender),
         "separated_award": tender.separated_award,
         "deposit_form": tender.deposit_form,
         "qualification": tender.qualification,

@@ -138,6 +138,12 @@ class Tender(models.Model):
         _("evaluation method"), max_length=20, choices=Evaluation.choices
     )
     evaluation_weights = models.JSONField(_("evaluation weights (%)"), default=dict, blank=True)
+    evaluation_rules = models.JSONField(
+        _("announced evaluation rules"),
+        default=dict,
+        blank=True,
+        help_text=_("factors, price formula, coefficient range, aggregation, tie-breaks"),
+    )
     separated_award = models.BooleanField(
         _("evaluation separated from award (评定分离)"), default=False
     )

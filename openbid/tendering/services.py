@@ -31,7 +31,7 @@ from openbid.core.fields import label
 from openbid.core.money import yuan
 from openbid.core.validation import clean_text
 from openbid.credit.gate import refuse_if_listed
-from openbid.tendering import lifecycle, notices
+from openbid.tendering import evaluation_rules, lifecycle, notices
 from openbid.tendering import rules as tender_rules
 from openbid.tendering.lifecycle import State
 from openbid.tendering.models import (
@@ -363,6 +363,7 @@ TENDER_FIELDS = (
     "method",
     "evaluation_method",
     "evaluation_weights",
+    "evaluation_rules",
     "separated_award",
     "deposit_form",
     "qualification",
@@ -406,6 +407,9 @@ def _clean_tender_fields(data: dict[str, Any]) -> dict[str, Any]:
             rule="weights_total",
         )
     out["evaluation_weights"] = {k: str(v) for k, v in weights.items()}
+    out["evaluation_rules"] = evaluation_rules.clean(
+        data.get("evaluation_rules"), out["evaluation_method"]
+    )
     out["separated_award"] = bool(data.get("separated_award"))
     out["decryption_window_minutes"] = _decryption_window(data.get("decryption_window_minutes"))
     # Only the order here: the statutory periods (and the holiday calendar) at publication.
@@ -605,6 +609,8 @@ def update_tender(
             rule="schema",
         )
     current = {f: getattr(tender, f) for f in TENDER_FIELDS}
+    if fields.get("evaluation_method", tender.evaluation_method) != tender.evaluation_method:
+        current["evaluation_rules"] = {}  # another method: its own defaults, unless announced
     current.update(fields)
     data = _clean_tender_fields(current)
     for field, value in data.items():

@@ -38,7 +38,7 @@ from openbid.core import clock, rules
 from openbid.core.errors import DomainError, NotAllowed
 from openbid.core.money import format_yuan
 from openbid.core.web import add_refusal
-from openbid.tendering import flowchart, lifecycle, services
+from openbid.tendering import evaluation_rules, flowchart, lifecycle, services
 from openbid.tendering.forms import (
     SECTIONS_PREFIX,
     CancelForm,
@@ -201,6 +201,7 @@ def _tender_context(request: HttpRequest, tender: Tender, **forms: Any) -> dict[
         "can_download": manager is not None or obtained is not None,
         "ledger_subject": f"tender:{tender.pk}",
         "published_at": _when(tender.published_at),
+        "evaluation_rules": evaluation_rules.effective(tender),
     }
     if is_bidder and obtained is not None:
         context["own_questions"] = list(

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import io
 import itertools
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,8 +20,12 @@ from openbid.bidding.models import Bid
 from openbid.core import clock as platform_clock
 from openbid.core import holds, workdays
 from openbid.core.models import DomainEvent
+from openbid.crypto.document_signatures import verifies
+from openbid.crypto.models import DocumentSignature
 from openbid.demo import COMPLETED_BIDS, completed_schedule, demo_pdf, demo_schedule, run_demo
 from openbid.disputes.models import Complaint, Objection
+from openbid.evaluation import session as evaluation_session
+from openbid.evaluation.models import EvaluationSession
 from openbid.ledger import keys
 from openbid.ledger.models import Entry
 from openbid.ledger.note import verify_note
@@ -117,7 +122,8 @@ def test_demo_opens_five_sealed_bids_in_the_past(clock):
     start = dt.datetime(2026, 1, 21, 9, 0, tzinfo=CN)
     assert Organisation.objects.order_by("id").first().registered_at == start
     tender = Tender.objects.get(project__code=COMPLETED_CODE)
-    assert tender.status == State.OPENED
+    # Evaluated; moving to publicity is the award context's (it listens to report_signed).
+    assert tender.status == State.EVALUATING
     assert tender.doc_issue_start == start + dt.timedelta(hours=1)
     assert tender.bid_deadline == dt.datetime(2026, 2, 24, 9, 30, tzinfo=CN)
     assert tender.published_at is not None and tender.published_at < tender.doc_issue_start
@@ -173,6 +179,32 @@ def test_demo_opens_five_sealed_bids_in_the_past(clock):
     assert f"SHA-256 {session.record_sha256}" in output
     assert "The platform clock is back at the present: 2026-03-02 09:00" in output
     assert "skipped" not in output
+
+    # The evaluation: a 5-expert committee, the blind review revealed and verified, K drawn
+    # verifiably, the report signed by all five experts with their certificates.
+    evaluation = EvaluationSession.objects.get(tender=tender)
+    assert evaluation.status == EvaluationSession.Status.COMPLETED
+    assert evaluation.completed_at is not None and evaluation.completed_at < present
+    assert evaluation.venues.count() == 2 and evaluation.attendance.count() == 5
+    assert all(a.signed_in_at is not None for a in evaluation.attendance.all())
+    assert evaluation_session.verify_blind(evaluation).secret == bytes(evaluation.blind_secret)
+    assert Decimal(evaluation.coefficient) in evaluation_session.coefficient_choices(
+        evaluation.rules
+    )
+    verify_out = io.StringIO()
+    call_command("draw", "verify", str(evaluation.coefficient_draw_id), stdout=verify_out)
+    assert verify_out.getvalue().strip().endswith("verified")
+    assert evaluation.sheets.filter(signed_at__isnull=False).count() == 10
+    report = evaluation.report
+    assert report.pdf[:5] == b"%PDF-" and report.completed_at is not None
+    assert hashlib.sha256(bytes(report.pdf)).hexdigest() == report.sha256
+    signatures = DocumentSignature.objects.filter(kind="evaluation-report", document_id=report.pk)
+    assert signatures.count() == 5 and all(verifies(sig) for sig in signatures)
+    assert len(report.candidates) == 3
+    ranking = evaluation.result["ranking"]["entries"]
+    assert [e["bidder"] for e in ranking[:3]] == [c["bidder"] for c in report.candidates]
+    assert evaluation.fees.count() == 5
+    assert f"SHA-256 {report.sha256}" in output
 
     # The live tender, published at the present, after everything above.
     live = Tender.objects.get(project__code=LIVE_CODE)
@@ -237,7 +269,7 @@ def test_demo_skips_the_tender_when_the_calendar_ends(clock):
     assert all("2027" in line for line in skipped)
     assert not Complaint.objects.exists()
     assert Organisation.objects.filter(credit_code__isnull=False).count() == 10
-    assert Tender.objects.get().status == State.OPENED
+    assert Tender.objects.get().status == State.EVALUATING
     assert not Tender.objects.filter(project__code=LIVE_CODE).exists()
     assert lines[-1].startswith("Logins:")
     assert clock.now() == dt.datetime(2026, 12, 21, 9, 0, tzinfo=CN)

@@ -377,7 +377,7 @@ def test_the_demo_draws_a_verifiable_committee(clock: Any) -> None:
     committee = Committee.objects.get()
     assert committee.members.count() == 5 and committee.reserves.count() == 1
     assert Recusal.objects.get().reason == Recusal.Reason.EMPLOYER_BIDDER
-    assert verify(Draw.objects.get()).strip().endswith("verified")
+    assert verify(Draw.objects.get(purpose="evaluation.committee")).strip().endswith("verified")
     out = StringIO()
     call_command("ledger", "verify", stdout=out)
     assert out.getvalue().strip().endswith("verified")
