@@ -456,7 +456,7 @@ def record_credit(
 
 def _active(record: CreditRecord, action: str) -> CreditRecord:
     locked = (
-        CreditRecord.objects.select_for_update()
+        CreditRecord.objects.select_for_update(of=("self",))
         .select_related("subject__organisation")
         .get(pk=record.pk)
     )
@@ -658,7 +658,7 @@ def apply_for_repair(
     """
     user = signed_in(actor)
     record = (
-        CreditRecord.objects.select_for_update()
+        CreditRecord.objects.select_for_update(of=("self",))
         .select_related("subject__organisation")
         .get(pk=record.pk)
     )
@@ -712,7 +712,7 @@ def _open_application(
     application: RepairApplication, status: str, action: str
 ) -> RepairApplication:
     locked = (
-        RepairApplication.objects.select_for_update()
+        RepairApplication.objects.select_for_update(of=("self",))
         .select_related("record__subject__organisation")
         .get(pk=application.pk)
     )

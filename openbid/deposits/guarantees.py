@@ -822,7 +822,7 @@ def claim_guarantee(
     from openbid.tendering.services import require_manager
 
     guarantee = (
-        Guarantee.objects.select_for_update()
+        Guarantee.objects.select_for_update(of=("self",))
         .select_related("section__tender__project__tenderer")
         .get(pk=guarantee.pk)
     )

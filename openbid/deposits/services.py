@@ -1168,7 +1168,7 @@ def export_refunds(actor: Actor) -> RefundBatch:
     _staff(actor, _("Exporting refund instructions"))
     _create_refunds()
     pending = list(
-        Refund.objects.select_for_update()
+        Refund.objects.select_for_update(of=("self",))
         .filter(status=Refund.Status.PENDING)
         .select_related("line__sub_account")
         .order_by("due_on", "id")
@@ -1350,7 +1350,7 @@ def warn_overdue_refunds() -> int:
     now = clock.now()
     warned = 0
     for refund in (
-        Refund.objects.select_for_update()
+        Refund.objects.select_for_update(of=("self",))
         .filter(due_on__lt=today, overdue_warned_at__isnull=True)
         .exclude(status=Refund.Status.COMPLETED)
         .select_related("line__sub_account__section")

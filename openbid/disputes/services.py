@@ -426,7 +426,7 @@ def reply_objection(
     """The tenderer or its agency replies to an objection, online; the reply is delivered to the
     objector and the suspension it caused ends (Reg art. 22). A late reply is still recorded (and
     measured as late). Changes to the documents follow by clarification."""
-    objection = Objection.objects.select_for_update().get(pk=objection.pk)
+    objection = Objection.objects.select_for_update(of=("self",)).get(pk=objection.pk)
     tender = Tender.objects.select_related("project").get(pk=objection.tender_id)
     org = require_manager(actor, tender.project, _("Replying to an objection"))
     if objection.status != Objection.Status.PENDING:

@@ -400,7 +400,9 @@ def request_committee(
     The composition must satisfy Law art. 37; recusal is applied before drawing. The draw is then
     performed by ``perform_committee_draws`` or the clock loop.
     """
-    tender = Tender.objects.select_for_update().select_related("project").get(pk=tender.pk)
+    tender = (
+        Tender.objects.select_for_update(of=("self",)).select_related("project").get(pk=tender.pk)
+    )
     user, org = _manager_or_staff(actor, tender, _("Drawing the evaluation committee"))
     if tender.status not in DRAWABLE_STATES:
         raise Conflict(
@@ -611,7 +613,7 @@ def _redraw(actor: Actor, org: Organisation | None, committee: Committee) -> Dra
 def _seat_for_expert(actor: Actor, member_id: int) -> tuple[User, CommitteeMember]:
     user = signed_in(actor)
     member = (
-        CommitteeMember.objects.select_for_update()
+        CommitteeMember.objects.select_for_update(of=("self",))
         .select_related("committee", "expert")
         .filter(pk=member_id)
         .first()
@@ -681,7 +683,11 @@ def decline_seat(actor: Actor, member: CommitteeMember, *, reason: str) -> Commi
 def redraw_missing(actor: Actor, committee: Committee) -> Draw | None:
     """Fill seats left open (a draw's shortfall, declines when the pool ran dry) — manager or
     centre staff; reserves first, then a new draw naming the previous one."""
-    committee = Committee.objects.select_for_update().select_related("tender").get(pk=committee.pk)
+    committee = (
+        Committee.objects.select_for_update(of=("self",))
+        .select_related("tender")
+        .get(pk=committee.pk)
+    )
     user, org = _manager_or_staff(actor, committee.tender, _("Drawing the evaluation committee"))
     if pending_draws(committee).exists():
         raise Conflict(
@@ -697,7 +703,9 @@ def add_representative(actor: Actor, committee: Committee, *, user: User) -> Com
     """Seat a representative of the tenderer (or its agency) — within the seats the composition
     allows (experts at least two thirds, Law art. 37)."""
     committee = (
-        Committee.objects.select_for_update().select_related("tender__project").get(pk=committee.pk)
+        Committee.objects.select_for_update(of=("self",))
+        .select_related("tender__project")
+        .get(pk=committee.pk)
     )
     manager, org = _manager_or_staff(actor, committee.tender, _("Seating representatives"))
     project = committee.tender.project
@@ -836,7 +844,11 @@ def vote_chair(actor: Actor, committee: Committee, *, candidate: CommitteeMember
 def publish_if_due(committee: Committee) -> bool:
     """Publish the members' names and the draws once the evaluation result is published
     (the tender's candidates are in publicity or later). Idempotent; also applied on read."""
-    committee = Committee.objects.select_for_update().select_related("tender").get(pk=committee.pk)
+    committee = (
+        Committee.objects.select_for_update(of=("self",))
+        .select_related("tender")
+        .get(pk=committee.pk)
+    )
     if committee.published_at is not None or committee.tender.status not in PUBLISHED_STATES:
         return False
     committee.published_at = clock.now()

@@ -110,7 +110,7 @@ def session_of(tender: Tender) -> EvaluationSession | None:
 
 def _lock(session: EvaluationSession) -> EvaluationSession:
     return (
-        EvaluationSession.objects.select_for_update()
+        EvaluationSession.objects.select_for_update(of=("self",))
         .select_related("tender__project", "committee")
         .get(pk=session.pk)
     )
@@ -353,7 +353,9 @@ def open_session(
     formed: venues, the tender to ``evaluating``, clearing and the similarity check, clarification
     requests for findings needing the bidder's word, the blind-review secret and the commitment to
     its plan, and (base-price formula) the commitment of the draw of K."""
-    tender = Tender.objects.select_for_update().select_related("project").get(pk=tender.pk)
+    tender = (
+        Tender.objects.select_for_update(of=("self",)).select_related("project").get(pk=tender.pk)
+    )
     user, org = committees._manager_or_staff(actor, tender, _("Starting the evaluation"))
     committee = Committee.objects.filter(tender=tender).first()
     if committee is None or committee.status != Committee.Status.FORMED:
@@ -672,7 +674,7 @@ def answer_clarification(
     """The bidder answers a clarification request, once, while the evaluation is under way."""
     user = signed_in(actor)
     request = (
-        ClarificationRequest.objects.select_for_update()
+        ClarificationRequest.objects.select_for_update(of=("self",))
         .select_related("session", "bid__bid__organisation")
         .get(pk=request.pk)
     )

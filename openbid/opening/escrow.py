@@ -207,7 +207,11 @@ def custodian_organisations(actor: Actor, escrow: Escrow) -> list[Organisation]:
 @service
 def _record_share(actor: Actor, session_id: int, mnemonic: str) -> EscrowShareSubmission:
     user = signed_in(actor)
-    session = OpeningSession.objects.select_for_update().select_related("tender").get(pk=session_id)
+    session = (
+        OpeningSession.objects.select_for_update(of=("self",))
+        .select_related("tender")
+        .get(pk=session_id)
+    )
     now = clock.now()
     _check_escrow_period(session, now)
     escrow = Escrow.objects.select_for_update().get(tender=session.tender)
@@ -323,13 +327,17 @@ def open_through_escrow(session: OpeningSession) -> int:
 def _record_escrow_opening(
     session_id: int, results: dict[int, tuple[bytes | None, Outcome]], custodians: list[str]
 ) -> int:
-    session = OpeningSession.objects.select_for_update().select_related("tender").get(pk=session_id)
+    session = (
+        OpeningSession.objects.select_for_update(of=("self",))
+        .select_related("tender")
+        .get(pk=session_id)
+    )
     if session.status != OpeningSession.Status.ESCROW:
         return 0  # another custodian's request got there first
     now = clock.now()
     decided: list[int] = []
     waiting = (
-        OpenedBid.objects.select_for_update()
+        OpenedBid.objects.select_for_update(of=("self",))
         .filter(session=session, status=OpenedBid.Status.AWAITING_ESCROW, pk__in=list(results))
         .select_related("bid__organisation", "bid__section")
     )

@@ -356,11 +356,15 @@ def _escrow_key_id(session: OpeningSession) -> str:
 
 @service
 def _close_session(session_id: int, now: dt.datetime) -> int:
-    session = OpeningSession.objects.select_for_update().select_related("tender").get(pk=session_id)
+    session = (
+        OpeningSession.objects.select_for_update(of=("self",))
+        .select_related("tender")
+        .get(pk=session_id)
+    )
     if session.status != OpeningSession.Status.OPEN or session.decryption_deadline > now:
         return 0
     waiting = list(
-        OpenedBid.objects.select_for_update()
+        OpenedBid.objects.select_for_update(of=("self",))
         .filter(session=session, status=OpenedBid.Status.AWAITING_KEY)
         .select_related("bid__organisation", "bid__section")
     )
@@ -392,7 +396,11 @@ def _close_session(session_id: int, now: dt.datetime) -> int:
 
 @service
 def _close_escrow(session_id: int, now: dt.datetime) -> int:
-    session = OpeningSession.objects.select_for_update().select_related("tender").get(pk=session_id)
+    session = (
+        OpeningSession.objects.select_for_update(of=("self",))
+        .select_related("tender")
+        .get(pk=session_id)
+    )
     if (
         session.status != OpeningSession.Status.ESCROW
         or session.escrow_deadline is None
@@ -400,7 +408,7 @@ def _close_escrow(session_id: int, now: dt.datetime) -> int:
     ):
         return 0
     waiting = (
-        OpenedBid.objects.select_for_update()
+        OpenedBid.objects.select_for_update(of=("self",))
         .filter(session=session, status=OpenedBid.Status.AWAITING_ESCROW)
         .select_related("bid__organisation", "bid__section")
     )
@@ -695,7 +703,7 @@ def _check_awaiting(opened: OpenedBid) -> None:
 @service
 def _record_release(user: Any, opened_id: int, data_key: bytes, outcome: Outcome) -> OpenedBid:
     opened = (
-        OpenedBid.objects.select_for_update()
+        OpenedBid.objects.select_for_update(of=("self",))
         .select_related("bid__organisation", "bid__section")
         .get(pk=opened_id)
     )
@@ -869,7 +877,7 @@ def raise_objection(actor: Actor, session: OpeningSession, *, text: str) -> Open
 @service
 def reply_objection(actor: Actor, objection: OpeningObjection, *, reply: str) -> OpeningObjection:
     """The tenderer or agency answers an objection at the opening, on the spot (Reg art. 44)."""
-    objection = OpeningObjection.objects.select_for_update().get(pk=objection.pk)
+    objection = OpeningObjection.objects.select_for_update(of=("self",)).get(pk=objection.pk)
     session = OpeningSession.objects.select_related("tender__project").get(pk=objection.session_id)
     org = require_manager(actor, session.tender.project, _("Answering an objection"))
     _check_unsigned(session)
