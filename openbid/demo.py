@@ -425,6 +425,7 @@ def _tender_demo(people: dict[str, tuple[Organisation, User]]) -> list[str]:
         evaluation_method=Tender.Evaluation.COMPREHENSIVE,
         evaluation_weights={"价格": 60, "技术": 30, "商务": 10},
         separated_award=True,
+        award_method=Tender.AwardMethod.LOTTERY,
         deposit_form=Tender.DepositForm.CASH_OR_GUARANTEE,
         qualification="具备建筑工程施工总承包二级及以上资质，具有有效的安全生产许可证",
         sections=[

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "openbid.credit",
     "openbid.draws",
     "openbid.evaluation",
+    "openbid.award",
 ]
 
 MIDDLEWARE = [

@@ -197,6 +197,10 @@ class TenderIn(In):
         default_factory=dict, max_length=30, description="criterion → percent (comprehensive)"
     )
     separated_award: bool = False
+    award_method: Tender.AwardMethod | None = Field(
+        None, description="how a separated award (评定分离) is decided: vote, lottery, deliberation"
+    )
+    candidates_ranked: bool = True
     deposit_form: Tender.DepositForm
     qualification: str = Field(..., max_length=10000)
     crypto_suite: Tender.CryptoSuite = Tender.CryptoSuite.INTERNATIONAL
@@ -223,6 +227,8 @@ class TenderPatch(In):
     evaluation_method: Tender.Evaluation | None = None
     evaluation_weights: dict[Criterion, int | Percent] | None = Field(None, max_length=30)
     separated_award: bool | None = None
+    award_method: Tender.AwardMethod | None = None
+    candidates_ranked: bool | None = None
     deposit_form: Tender.DepositForm | None = None
     qualification: str | None = Field(None, max_length=10000)
     crypto_suite: Tender.CryptoSuite | None = None
@@ -280,6 +286,8 @@ class TenderOut(TenderSummary):
     evaluation_method: str
     evaluation_weights: dict[str, str]
     separated_award: bool
+    award_method: str
+    candidates_ranked: bool
     deposit_form: str
     qualification: str
     crypto_suite: str
@@ -516,6 +524,8 @@ def _tender_out(tender: Tender, *, manager: bool) -> dict[str, Any]:
         "evaluation_method": tender.evaluation_method,
         "evaluation_weights": {k: str(v) for k, v in (tender.evaluation_weights or {}).items()},
         "separated_award": tender.separated_award,
+        "award_method": tender.award_method,
+        "candidates_ranked": tender.candidates_ranked,
         "deposit_form": tender.deposit_form,
         "qualification": tender.qualification,
         "crypto_suite": tender.crypto_suite,
