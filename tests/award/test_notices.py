@@ -30,7 +30,7 @@ def counts() -> dict[str, int]:
 
 
 def test_notices_to_the_winner_and_every_other_bidder(clock, monkeypatch):
-    decision, manager, sealed = h.decided(clock)
+    decision, manager, _sealed = h.decided(clock)
     notices = services.prepare_notices(manager, decision)
     award = [n for n in notices if n.kind == AwardNotice.Kind.AWARD]
     results = [n for n in notices if n.kind == AwardNotice.Kind.RESULT]
@@ -91,7 +91,7 @@ def test_only_the_tenderer_signs_the_award_notice_once(clock):
 
 
 def test_notices_need_a_decision_and_a_manager(clock):
-    decision, manager, sealed = h.decided(clock)
+    decision, _manager, sealed = h.decided(clock)
     with pytest.raises(NotAllowed):
         services.prepare_notices(sealed[0].user, decision)
     assert not AwardNotice.objects.exists()
@@ -144,7 +144,7 @@ def test_the_report_is_warned_once_then_flagged_and_filed_late(clock):
 
 
 def test_the_report_needs_a_decision_and_a_manager(clock):
-    publicity, manager, sealed = h.in_publicity(clock)
+    publicity, manager, _sealed = h.in_publicity(clock)
     with pytest.raises(Conflict):
         services.file_written_report(manager, publicity.tender)
     outsider = market_entity()[1]
