@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("openbid.bidding.urls")),
     path("", include("openbid.credit.urls")),
     path("", include("openbid.evaluation.urls")),
+    path("", include("openbid.award.urls")),
     path("", include("openbid.accounts.urls")),
 ]
