@@ -110,6 +110,7 @@ def _run() -> list[str]:
     out: list[str] = []
     frozen_at = _frozen_at()
     present = clock.now()
+    _PRESENT[0] = present
     try:
         past, why_not = completed_schedule(present)
         if past is not None:
@@ -858,6 +859,11 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
     session = opening.sign_opening_record(agency, session)
     step(f"the agency signed the opening record and published it: SHA-256 {session.record_sha256}")
     out += _committee_demo(people, tender, step, gap)
+    try:
+        with transaction.atomic():  # the award happens whole or not at all
+            out += _award_demo(people, tender, step, gap)
+    except workdays.CalendarNotCovered as exc:
+        out.append(f"Award demo skipped: {exc}")
     return out
 
 
@@ -933,3 +939,155 @@ def _committee_demo(people: People, tender: Tender, step: Any, gap: dt.timedelta
         f"{draw.checkpoint.size}; check it with `openbid draw verify {draw.pk}`"
     )
     return out
+
+
+# --- the award and the contract -----------------------------------------------------------------
+
+#: The demo's contract template (the trading centre's 合同范本), with the award's placeholders.
+DEMO_CONTRACT_TEMPLATE = (
+    "建设工程施工合同（示范文本）\n合同编号：${contract_number}\n"
+    "发包人：${tenderer}（统一社会信用代码 ${tenderer_code}）\n"
+    "承包人：${winner}（统一社会信用代码 ${winner_code}）\n"
+    "一、工程概况：${project}（项目代码 ${project_code}），${tender}，${section}。\n"
+    "二、合同价款：${price}（含税），与中标价一致。\n"
+    "三、工期：${duration_days}日历天。\n"
+    "四、主要条款：${key_terms}\n"
+    "五、本合同依据${award_notice_date}发出的中标通知书订立，经双方以数字证书签署后生效并公开。\n"
+)
+
+
+def stand_in_for_the_evaluation_report(tender: Tender) -> Any:
+    """STAND-IN for the evaluation hook: the evaluation session (another branch) will call
+    ``openbid.award.services.publish_candidates`` when the committee has signed its report. Until
+    it is merged, the demo recommends the three lowest opened prices as ranked candidates (the
+    lowest evaluated price method with no adjustment), with the report's SHA-256 taken over this
+    stand-in's own summary. Replace this function by the evaluation hook at merge."""
+    from openbid.award import services as award
+
+    opened = list(
+        OpenedBid.objects.filter(
+            bid__section__tender=tender, status=OpenedBid.Status.OPENED, price__isnull=False
+        )
+        .select_related("bid__organisation")
+        .order_by("price", "order")[:3]
+    )
+    candidates = [
+        {
+            "bidder": o.bid.organisation,
+            "price": o.price,
+            "evaluated_price": o.price,
+            "rank": rank,
+            "disclosed": {
+                "quality": str(o.form.get("质量目标") or "合格"),
+                "duration": f"{o.duration_days}日历天",
+                "qualification": "市政公用工程施工总承包二级，安全生产许可证有效",
+                "project_manager": str(o.form.get("项目经理") or "—"),
+                "project_manager_certificate": f"一级注册建造师 浙133{2026000 + rank:07d}",
+                "evaluation": "经评审的最低投标价法，评标价等于投标报价",
+            },
+        }
+        for rank, o in enumerate(opened, start=1)
+    ]
+    summary = "\n".join(f"{c['rank']} {c['bidder'].credit_code} {c['price']}" for c in candidates)
+    report_sha256 = hashlib.sha256(f"stand-in evaluation report\n{summary}\n".encode()).hexdigest()
+    return award.publish_candidates(tender, candidates, report_sha256)
+
+
+def _demo_sign(user: User, org: Organisation, kind: str, document_id: int, sha256: str) -> None:
+    """What ``openbid-bidder sign`` does with a certified key: the demo CA certifies a fresh
+    signing key for the person, who signs the document's SHA-256 with it."""
+    from openbid.crypto import document_signatures
+    from openbid.crypto.document_message import signing_message
+
+    suite = get_suite(BID_SUITE)
+    key = suite.generate_signing_key()
+    _certify(user, org, key)
+    document_signatures.sign(
+        user,
+        kind,
+        document_id,
+        sha256=sha256,
+        signature=base64.b64encode(
+            suite.sign(key.private, signing_message(kind, document_id, sha256))
+        ).decode(),
+        public_key=base64.b64encode(key.public).decode(),
+    )
+
+
+def _award_demo(people: People, tender: Tender, step: Any, gap: dt.timedelta) -> list[str]:
+    """Candidate publicity, the award, the signed award notice, a contract signed by both and
+    published, and the written report to the regulator — if the publicity ends well before the
+    present (the clock never passes it)."""
+    from openbid.award import services as award
+
+    out: list[str] = []
+    tenderer_org, tenderer = people["tenderer"]
+    _agency_org, agency = people["agency"]
+    _centre, staff = people["centre"]
+    _move_to(clock.now() + gap)
+    publicity = stand_in_for_the_evaluation_report(tender)
+    names = ", ".join(
+        f"{c.rank}. {c.bidder.name} {c.price:,.2f}" for c in publicity.candidates.order_by("rank")
+    )
+    step(
+        f"STAND-IN for the evaluation report: the candidates were published ({names}); publicity "
+        f"until {_time(publicity.ends_at)}"
+    )
+    after = publicity.ends_at + dt.timedelta(hours=9)
+    if after + dt.timedelta(hours=3) > _present_limit():
+        out.append(
+            f"  award demo skipped: the publicity ends {_time(publicity.ends_at)}, too close to now"
+        )
+        return out
+    _move_to(after)
+    award.record_publicity_ends()
+    decision = award.decide_award(tenderer, publicity)
+    assert decision.winner is not None
+    winner_org = decision.winner.bidder
+    step(f"the publicity ended; the tenderer decided the award: {winner_org.name} (first-ranked)")
+    _move_to(clock.now() + gap)
+    award.prepare_notices(agency, decision)
+    notice = award.award_notice_of(decision)
+    assert notice is not None
+    _move_to(clock.now() + gap)
+    _demo_sign(tenderer, tenderer_org, "award-notice", notice.pk, notice.sha256)
+    step(
+        f"the tenderer signed the award notice with its certificate: issued to {winner_org.name}, "
+        "result notices to the other bidders, result published"
+    )
+    _move_to(clock.now() + gap)
+    template = award.create_template(
+        staff, name="建设工程施工合同（示范文本）", body=DEMO_CONTRACT_TEMPLATE, kind="works"
+    )
+    contract = award.draft_contract(
+        agency,
+        decision,
+        template=template,
+        duration_days=decision.winner.disclosed.get("duration", "365").removesuffix("日历天"),
+        key_terms="按招标文件合同条款执行；预付款10%，按月进度付款，竣工结算后付至97%，质保金3%。",
+    )
+    version = award.current_version(contract)
+    step(
+        f"the agency drafted contract {contract.number} from the centre's template: SHA-256 {version.sha256}"
+    )
+    winner_user = next(user for org, user in people.values() if org.pk == winner_org.pk)
+    for org, user in ((tenderer_org, tenderer), (winner_org, winner_user)):
+        _move_to(clock.now() + gap)
+        _demo_sign(user, org, "contract", contract.pk, version.sha256)
+    contract.refresh_from_db()
+    step(
+        f"the tenderer and {winner_org.name} signed the contract with their certificates; it is "
+        f"published (合同订立公开) at /award/contracts/{contract.pk}/"
+    )
+    _move_to(clock.now() + gap)
+    report = award.file_written_report(agency, tender)
+    step(f"the agency filed the written report to the regulator (due {_time(report.due_at)})")
+    return out
+
+
+def _present_limit() -> dt.datetime:
+    """The present the completed tender must stay before (set by ``_run``)."""
+    return _PRESENT[0]
+
+
+_PRESENT: list[dt.datetime] = [dt.datetime.max.replace(tzinfo=dt.UTC)]

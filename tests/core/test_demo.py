@@ -15,10 +15,12 @@ import pytest
 from django.core.management import call_command
 
 from openbid.accounts.models import Organisation
+from openbid.award.models import Contract, Decision, Publicity, WrittenReport
 from openbid.bidding.models import Bid
 from openbid.core import clock as platform_clock
 from openbid.core import workdays
 from openbid.core.models import DomainEvent
+from openbid.crypto.models import DocumentSignature
 from openbid.demo import COMPLETED_BIDS, completed_schedule, demo_pdf, demo_schedule, run_demo
 from openbid.ledger import keys
 from openbid.ledger.models import Entry
@@ -110,7 +112,7 @@ def test_demo_opens_five_sealed_bids_in_the_past(clock):
     start = dt.datetime(2026, 1, 21, 9, 0, tzinfo=CN)
     assert Organisation.objects.order_by("id").first().registered_at == start
     tender = Tender.objects.get(project__code=COMPLETED_CODE)
-    assert tender.status == State.OPENED
+    assert tender.status == State.CONTRACTED  # then awarded and contracted: see the award test
     assert tender.doc_issue_start == start + dt.timedelta(hours=1)
     assert tender.bid_deadline == dt.datetime(2026, 2, 24, 9, 30, tzinfo=CN)
     assert tender.published_at is not None and tender.published_at < tender.doc_issue_start
@@ -202,8 +204,12 @@ def test_demo_skips_the_tender_when_the_calendar_ends(clock):
         demo_schedule(clock.now())
     lines = list(run_demo())
     skipped = [line for line in lines if "skipped" in line]
-    assert len(skipped) == 1 and skipped[0].startswith("Tender demo skipped:")
-    assert "2027" in skipped[0]
+    # The completed tender is opened, but its contract would be due in January 2027: the award
+    # part is skipped whole (nothing of it is written), and so is the live tender.
+    assert len(skipped) == 2
+    assert skipped[0].startswith("Award demo skipped:") and "2027" in skipped[0]
+    assert skipped[1].startswith("Tender demo skipped:") and "2027" in skipped[1]
+    assert not Publicity.objects.exists()
     assert Organisation.objects.filter(credit_code__isnull=False).count() == 10
     assert Tender.objects.get().status == State.OPENED
     assert not Tender.objects.filter(project__code=LIVE_CODE).exists()
@@ -260,3 +266,47 @@ def test_demo_pdf_is_well_formed():
     for number, offset in enumerate(offsets, start=1):
         assert data[offset:].startswith(b"%d 0 obj" % number)
     assert b"(openbid \\(demo\\)) '" in data and b"(back\\\\slash) '" in data
+
+
+def test_demo_awards_the_completed_tender_and_publishes_its_signed_contract(clock):
+    lines = list(run_demo())
+    tender = Tender.objects.get(project__code=COMPLETED_CODE)
+    assert tender.status == State.CONTRACTED
+    publicity = Publicity.objects.get(tender=tender)
+    # The stand-in for the evaluation report: the three lowest opened prices, ranked.
+    assert [f"{c.price:.2f}" for c in publicity.candidates.order_by("rank")] == [
+        "16990000.00",
+        "17368000.00",
+        "17512300.50",
+    ]
+    # Published on the opening day (Tuesday 24 February); 25, 26, 27 February; ends at 24:00.
+    assert timezone_date(publicity.published_at) == dt.date(2026, 2, 24)
+    assert publicity.ends_at == dt.datetime(2026, 2, 28, 0, 0, tzinfo=CN)
+    decision = Decision.objects.get(publicity=publicity)
+    assert decision.method == Decision.Method.FIRST_RANKED
+    assert decision.winner.bidder.name == "第三建设工程有限公司"
+    assert decision.decided_at > publicity.ends_at
+    award_notice = decision.notices.get(kind="award")
+    assert award_notice.issued_at is not None
+    assert decision.notices.filter(kind="result", issued_at__isnull=False).count() == 4
+    contract = Contract.objects.get(decision=decision)
+    version = contract.versions.get()
+    assert contract.signed_at is not None and not contract.late
+    assert version.published_at == contract.signed_at
+    assert version.price.compare(decision.winner.price) == 0 and "16,990,000.00 元" in version.text
+    signers = set(
+        DocumentSignature.objects.filter(kind="contract", document_id=contract.pk).values_list(
+            "organisation__name", flat=True
+        )
+    )
+    assert signers == {"示范城市建设投资集团有限公司", "第三建设工程有限公司"}
+    report = WrittenReport.objects.get(tender=tender)
+    assert report.filed_at is not None and not report.late
+    assert contract.signed_at < clock.now()
+    assert any("STAND-IN for the evaluation report" in line for line in lines)
+    assert any("published (合同订立公开)" in line for line in lines)
+    assert_events_in_time_order()
+
+
+def timezone_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(CN).date()
