@@ -988,7 +988,10 @@ def stand_in_for_the_evaluation_report(tender: Tender) -> Any:
         }
         for rank, o in enumerate(opened, start=1)
     ]
-    summary = "\n".join(f"{c['rank']} {c['bidder'].credit_code} {c['price']}" for c in candidates)
+    summary = "\n".join(
+        f"{rank} {o.bid.organisation.credit_code} {o.price}"
+        for rank, o in enumerate(opened, start=1)
+    )
     report_sha256 = hashlib.sha256(f"stand-in evaluation report\n{summary}\n".encode()).hexdigest()
     return award.publish_candidates(tender, candidates, report_sha256)
 

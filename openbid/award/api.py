@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
 
-from openbid.accounts.permissions import has_role
+from openbid.accounts.permissions import has_role, memberships
 from openbid.accounts.roles import Role
 from openbid.award import services
 from openbid.award.models import (
@@ -216,14 +216,9 @@ def prepare(request: HttpRequest, decision_id: int) -> Status[list[dict[str, Any
     summary="Award and result notices addressed to your organisation",
 )
 def my_notices(request: HttpRequest) -> list[dict[str, Any]]:
-    rows = (
-        AwardNotice.objects.filter(
-            recipient__memberships__user=request.user,
-            recipient__memberships__active=True,
-            issued_at__isnull=False,
-        )
-        .select_related("recipient")
-        .distinct()
+    orgs = [m.organisation_id for m in memberships(request.user, Role.BIDDER_STAFF)]
+    rows = AwardNotice.objects.filter(recipient__in=orgs, issued_at__isnull=False).select_related(
+        "recipient"
     )
     return [_notice(n) for n in rows]
 

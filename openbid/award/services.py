@@ -852,6 +852,7 @@ def _lottery_performed(draw: Draw) -> None:
     decision = Decision.objects.select_for_update().filter(draw=draw).first()
     if decision is None or decision.status != Decision.Status.DRAWING:
         return
+    assert draw.result is not None
     ref = draw.result["groups"][0]["members"][0]
     decision.winner = next(
         c for c in decision.publicity.candidates.select_related("bidder") if _lottery_ref(c) == ref

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from openbid.accounts.permissions import has_role
+from openbid.accounts.permissions import has_role, memberships
 from openbid.accounts.roles import Role
 from openbid.award import services, signing
 from openbid.award.models import (
@@ -424,14 +424,7 @@ def contracts(request: HttpRequest) -> HttpResponse:
 @require_safe
 def my_notices(request: HttpRequest) -> HttpResponse:
     """A bidder's award and result notices, and the contracts it is a party to."""
-    orgs = [
-        m.organisation
-        for m in request.user.memberships.filter(
-            active=True, role=Role.BIDDER_STAFF
-        ).select_related(  # type: ignore[union-attr]
-            "organisation"
-        )
-    ]
+    orgs = [m.organisation for m in memberships(request.user, Role.BIDDER_STAFF)]
     return render(
         request,
         "award/my_notices.html",

@@ -11,7 +11,7 @@ from django.utils import timezone
 from openbid.core.money import format_yuan
 from openbid.tendering.models import Clarification, Notice, Tender
 
-_AWARD_METHODS = {
+_AWARD_METHODS: dict[str, str] = {
     Tender.AwardMethod.VOTE: "定标委员会票决",
     Tender.AwardMethod.LOTTERY: "可验证抽签",
     Tender.AwardMethod.DELIBERATION: "集体议事",
