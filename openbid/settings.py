@@ -227,3 +227,10 @@ OPENBID_DECRYPTION_WINDOW_MINUTES = int(os.environ.get("OPENBID_DECRYPTION_WINDO
 # measures, not national law: configure it per trading centre).
 OPENBID_EXPERT_JOINT_LIMIT = int(os.environ.get("OPENBID_EXPERT_JOINT_LIMIT", "3"))
 OPENBID_EXPERT_JOINT_WINDOW_DAYS = int(os.environ.get("OPENBID_EXPERT_JOINT_WINDOW_DAYS", "180"))
+
+# Award: how many days before the written report to the regulator is due it is warned about, and
+# at how many days before the contract's statutory deadline the parties are warned.
+OPENBID_AWARD_REPORT_WARNING_DAYS = int(os.environ.get("OPENBID_AWARD_REPORT_WARNING_DAYS", "3"))
+OPENBID_AWARD_CONTRACT_WARNING_DAYS = tuple(
+    int(d) for d in os.environ.get("OPENBID_AWARD_CONTRACT_WARNING_DAYS", "7,1").split(",") if d
+)
