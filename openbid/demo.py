@@ -8,7 +8,11 @@ completed tender step by step on it: five bidders obtain the documents, seal the
 own machines and submit them before the deadline; the opening starts at the deadline, each bidder
 releases its key, the bids are read out, an objection is answered and the agency signs the opening
 record; the centre admits a small expert pool and the agency draws a 5-expert evaluation committee
-(one expert recused as a bidder's employee) by a verifiable draw. The clock then returns to the present (never beyond it), where the live tender is
+(one expert recused as a bidder's employee) by a verifiable draw; a stand-in for the evaluation
+report (``stand_in_for_the_evaluation_report``: the three lowest prices) publishes the candidates,
+the clock passes the publicity, the tenderer decides, signs the award notice with its certified
+key, the agency drafts the contract from the centre's template, both parties sign it with their
+certificates and it is published, and the written report is filed. The clock then returns to the present (never beyond it), where the live tender is
 published, so every event in the ledger is in time order. Schedules are computed from the clock
 and the holiday calendar, so the demo runs on any day; when the calendar does not cover the dates
 a part needs, that part is skipped with a line saying why.

@@ -119,18 +119,19 @@ def open_suspension(tender: Tender) -> Suspension | None:
     return Suspension.objects.filter(tender=tender, resumed_at__isnull=True).first()
 
 
-def award_blocked(tender: Tender) -> str | None:
+def award_blocked(tender: Tender, step: str | None = None) -> str | None:
     """Why the award of ``tender`` may not go on now, or ``None``: an open suspension of the
     award (an objection during the publicity), then every check other contexts registered with
-    ``openbid.award.hooks.add_block_check`` (the disputes context's holds)."""
+    ``openbid.award.hooks.add_block_check`` (the disputes context's holds), asked about ``step``
+    (``"award"`` or ``"sign_contract"``; ``None``: any)."""
     suspension = open_suspension(tender)
     if suspension is not None:
         return suspension.reason
-    return hooks.blocked_by_others(tender)
+    return hooks.blocked_by_others(tender, step)
 
 
-def _require_not_blocked(tender: Tender, action: str) -> None:
-    reason = award_blocked(tender)
+def _require_not_blocked(tender: Tender, action: str, step: str = "award") -> None:
+    reason = award_blocked(tender, step)
     if reason:
         objection = _rule("objection_reply", tender)
         raise Conflict(
@@ -1011,7 +1012,7 @@ def issue_notices(notice: AwardNotice) -> None:
             "article": contract_rule.article,
         },
     )
-    hooks.result_published(tender, [winner.bidder_id], now)
+    hooks.result_published(tender, [winner.bidder_id], now, section=decision.publicity.section)
 
 
 def award_notice_of(decision: Decision) -> AwardNotice | None:
@@ -1355,7 +1356,7 @@ def change_contract(
     )
     tender = contract.decision.publicity.tender
     org = require_manager(actor, tender.project, _("Changing the contract"))
-    _require_not_blocked(tender, _("Changing the contract"))
+    _require_not_blocked(tender, _("Changing the contract"), "sign_contract")
     reason = clean_text(reason, "reason", 2000)
     old = current_version(contract)
     amount = old.price if price in (None, "") else yuan(price, field="price")

@@ -88,7 +88,7 @@ def contract_signable(actor: Actor, contract_id: int) -> document_signatures.Sig
             field="signature",
             rule="signed_once",
         )
-    services._require_not_blocked(tender, _("Signing the contract"))
+    services._require_not_blocked(tender, _("Signing the contract"), "sign_contract")
     if contract.signed_at is None and clock.now() >= contract.due_at and not contract.late_reason:
         rule = services._rule("contract_within", tender)
         raise Conflict(

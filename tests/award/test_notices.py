@@ -42,7 +42,9 @@ def test_notices_to_the_winner_and_every_other_bidder(clock, monkeypatch):
         services.prepare_notices(manager, decision)
 
     published: list[tuple[object, list[int], dt.datetime]] = []
-    monkeypatch.setattr(hooks, "_result_published", [lambda t, w, a: published.append((t, w, a))])
+    monkeypatch.setattr(
+        hooks, "_result_published", [lambda t, w, a, section=None: published.append((t, w, a))]
+    )
     notice = award[0]
     h.sign(
         manager,

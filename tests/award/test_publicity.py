@@ -194,12 +194,20 @@ def test_outsiders_cannot_suspend(clock):
 
 def test_other_contexts_holds_block_the_award(clock, monkeypatch):
     publicity, manager, _sealed = h.in_publicity(clock)
-    monkeypatch.setattr(hooks, "_block_checks", [lambda tender: "投诉处理期间暂停"])
+    seen: list[object] = []
+
+    def hold(tender, step):
+        seen.append(step)
+        return "投诉处理期间暂停" if step in (None, "award") else None
+
+    monkeypatch.setattr(hooks, "_block_checks", [hold])
     assert services.award_blocked(publicity.tender) == "投诉处理期间暂停"
     h.after_publicity(clock, publicity)
     with pytest.raises(Conflict) as refused:
         services.decide_award(manager, publicity)
     assert refused.value.rule == "award_suspended"
+    assert seen == [None, "award"]
+    assert services.award_blocked(publicity.tender, "sign_contract") is None
 
 
 def test_no_decision_during_the_publicity(clock):

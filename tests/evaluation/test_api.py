@@ -49,7 +49,7 @@ def test_pool_through_the_api(client: Client, clock: Any) -> None:
     again = post(client, "/experts", body, centre)
     assert again.status_code == 409 and again.json()["error"]["field"] == "id_number"
     bad = post(client, "/experts", {**body, "id_number": id_number(902)[:-1] + "0"}, centre)
-    assert bad.status_code == 422 and bad.json()["error"]["rule"] == "id_number"
+    assert bad.status_code == 422 and bad.json()["error"]["rule"] == "gb11643"
     _org, bidder = market_entity()
     assert client.get(API + "/experts", **bearer(bidder)).status_code == 403
     assert len(client.get(API + "/experts", **centre).json()) == 1
