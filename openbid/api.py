@@ -89,6 +89,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 from openbid.accounts.api import router as accounts_router  # noqa: E402
+from openbid.award.api import router as award_router  # noqa: E402
 from openbid.bidding.api import router as bidding_router  # noqa: E402
 from openbid.core.api import router as core_router  # noqa: E402
 from openbid.credit.api import router as credit_router  # noqa: E402
@@ -113,3 +114,4 @@ api.add_router("/", draws_router)
 api.add_router("/", evaluation_router)
 api.add_router("/disputes", disputes_router)
 api.add_router("/", deposits_router)
+api.add_router("/", award_router)

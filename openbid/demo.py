@@ -11,8 +11,13 @@ record; the centre admits a small expert pool and the agency draws a 5-expert ev
 (one expert recused as a bidder's employee) by a verifiable draw. Along the way a bidder objects to
 the tender documents (the tender is suspended until the agency replies the next morning), and after
 the opening another complains about it to the regulator of the responsibility list, which accepts,
-investigates and dismisses the complaint in a published decision. The clock then returns to the
-present (never beyond it), where the live tender is
+investigates and dismisses the complaint in a published decision. The committee evaluates the five
+bids at two venues (blind technical review, signed score sheets, K drawn verifiably) and signs its
+report; the candidates go into publicity by themselves, the clock passes the publicity, the tenderer
+decides, signs the award notice with its certified key, the agency drafts the contract from the
+centre's template, both parties sign it with their certificates and it is published, deposits fall
+due for refund, and the written report is filed. The clock then returns to the present (never
+beyond it), where the live tender is
 published, so every event in the ledger is in time order. Schedules are computed from the clock
 and the holiday calendar, so the demo runs on any day; when the calendar does not cover the dates
 a part needs, that part is skipped with a line saying why.
@@ -116,6 +121,7 @@ def _run() -> list[str]:
     out: list[str] = []
     frozen_at = _frozen_at()
     present = clock.now()
+    _PRESENT[0] = present
     try:
         past, why_not = completed_schedule(present)
         if past is not None:
@@ -442,6 +448,7 @@ def _tender_demo(people: dict[str, tuple[Organisation, User]]) -> list[str]:
         evaluation_method=Tender.Evaluation.COMPREHENSIVE,
         evaluation_weights={"价格": 60, "技术": 30, "商务": 10},
         separated_award=True,
+        award_method=Tender.AwardMethod.LOTTERY,
         deposit_form=Tender.DepositForm.CASH_OR_GUARANTEE,
         qualification="具备建筑工程施工总承包二级及以上资质，具有有效的安全生产许可证",
         sections=[
@@ -509,7 +516,7 @@ def _tender_demo(people: dict[str, tuple[Organisation, User]]) -> list[str]:
 # --- the completed tender, played in the past ------------------------------------------------------
 
 COMPLETED_PROJECT_SERIAL = "000002"
-PAST_DAYS = 40  # how far back the completed tender starts
+PAST_DAYS = 70  # how far back the completed tender starts (opening, evaluation, award, contract)
 BID_SUITE = "intl-2026"
 
 # (login, price in yuan, duration in days, project manager) of the five bids, in submission order
@@ -908,12 +915,17 @@ def _completed_demo(people: People, times: dict[str, dt.datetime]) -> list[str]:
     session = opening.sign_opening_record(agency, session)
     step(f"the agency signed the opening record and published it: SHA-256 {session.record_sha256}")
     step(deposits_demo.record_findings(agency, tender))
-    out += _committee_demo(people, tender, step, gap)
     try:
         with transaction.atomic():  # the complaint happens whole or not at all
             out.extend(_complaint_demo(people, tender, present=times["present"]))
     except workdays.CalendarNotCovered as exc:  # its decision period reaches an unknown year
         out.append(f"Complaint demo skipped: {exc}")
+    out += _committee_demo(people, tender, step, gap)
+    try:
+        with transaction.atomic():  # the award happens whole or not at all
+            out += _award_demo(people, tender, step, gap)
+    except workdays.CalendarNotCovered as exc:
+        out.append(f"Award demo skipped: {exc}")
     return out
 
 
@@ -1221,3 +1233,123 @@ def _complaint_demo(people: People, tender: Tender, *, present: dt.datetime) -> 
         f"decision {complaint.decision_number}, published without the complainant's name"
     )
     return out
+
+
+# --- the award and the contract -----------------------------------------------------------------
+
+#: The demo's contract template (the trading centre's 合同范本), with the award's placeholders.
+DEMO_CONTRACT_TEMPLATE = (
+    "建设工程施工合同（示范文本）\n合同编号：${contract_number}\n"
+    "发包人：${tenderer}（统一社会信用代码 ${tenderer_code}）\n"
+    "承包人：${winner}（统一社会信用代码 ${winner_code}）\n"
+    "一、工程概况：${project}（项目代码 ${project_code}），${tender}，${section}。\n"
+    "二、合同价款：${price}（含税），与中标价一致。\n"
+    "三、工期：${duration_days}日历天。\n"
+    "四、主要条款：${key_terms}\n"
+    "五、本合同依据${award_notice_date}发出的中标通知书订立，经双方以数字证书签署后生效并公开。\n"
+)
+
+
+def _demo_sign(user: User, org: Organisation, kind: str, document_id: int, sha256: str) -> None:
+    """What ``openbid-bidder sign`` does with a certified key: the demo CA certifies a fresh
+    signing key for the person, who signs the document's SHA-256 with it."""
+    from openbid.crypto import document_signatures
+    from openbid.crypto.document_message import signing_message
+
+    suite = get_suite(BID_SUITE)
+    key = suite.generate_signing_key()
+    _certify(user, org, key)
+    document_signatures.sign(
+        user,
+        kind,
+        document_id,
+        sha256=sha256,
+        signature=base64.b64encode(
+            suite.sign(key.private, signing_message(kind, document_id, sha256))
+        ).decode(),
+        public_key=base64.b64encode(key.public).decode(),
+    )
+
+
+def _award_demo(people: People, tender: Tender, step: Any, gap: dt.timedelta) -> list[str]:
+    """Candidate publicity, the award, the signed award notice, a contract signed by both and
+    published, and the written report to the regulator — if the publicity ends well before the
+    present (the clock never passes it)."""
+    from openbid.award import services as award
+
+    out: list[str] = []
+    tenderer_org, tenderer = people["tenderer"]
+    _agency_org, agency = people["agency"]
+    _centre, staff = people["centre"]
+    from openbid.award.models import Publicity
+
+    # The candidates went into publicity when the last member signed the evaluation report.
+    publicity = Publicity.objects.filter(section__tender=tender).first()
+    if publicity is None:
+        out.append("  award demo skipped: the evaluation report was not signed by every member")
+        return out
+    names = ", ".join(
+        f"{c.rank}. {c.bidder.name} {c.price:,.2f}" for c in publicity.candidates.order_by("rank")
+    )
+    step(
+        f"the evaluation report signed by every member put the candidates in publicity ({names}); "
+        f"publicity until {_time(publicity.ends_at)}"
+    )
+    after = publicity.ends_at + dt.timedelta(hours=9)
+    if after + dt.timedelta(hours=3) > _present_limit():
+        out.append(
+            f"  award demo skipped: the publicity ends {_time(publicity.ends_at)}, too close to now"
+        )
+        return out
+    _move_to(after)
+    award.record_publicity_ends()
+    decision = award.decide_award(tenderer, publicity)
+    assert decision.winner is not None
+    winner_org = decision.winner.bidder
+    step(f"the publicity ended; the tenderer decided the award: {winner_org.name} (first-ranked)")
+    _move_to(clock.now() + gap)
+    award.prepare_notices(agency, decision)
+    notice = award.award_notice_of(decision)
+    assert notice is not None
+    _move_to(clock.now() + gap)
+    _demo_sign(tenderer, tenderer_org, "award-notice", notice.pk, notice.sha256)
+    step(
+        f"the tenderer signed the award notice with its certificate: issued to {winner_org.name}, "
+        "result notices to the other bidders, result published"
+    )
+    _move_to(clock.now() + gap)
+    template = award.create_template(
+        staff, name="建设工程施工合同（示范文本）", body=DEMO_CONTRACT_TEMPLATE, kind="works"
+    )
+    contract = award.draft_contract(
+        agency,
+        decision,
+        template=template,
+        duration_days=decision.winner.disclosed.get("duration", "365").removesuffix("日历天"),
+        key_terms="按招标文件合同条款执行；预付款10%，按月进度付款，竣工结算后付至97%，质保金3%。",
+    )
+    version = award.current_version(contract)
+    step(
+        f"the agency drafted contract {contract.number} from the centre's template: SHA-256 {version.sha256}"
+    )
+    winner_user = next(user for org, user in people.values() if org.pk == winner_org.pk)
+    for org, user in ((tenderer_org, tenderer), (winner_org, winner_user)):
+        _move_to(clock.now() + gap)
+        _demo_sign(user, org, "contract", contract.pk, version.sha256)
+    contract.refresh_from_db()
+    step(
+        f"the tenderer and {winner_org.name} signed the contract with their certificates; it is "
+        f"published (合同订立公开) at /award/contracts/{contract.pk}/"
+    )
+    _move_to(clock.now() + gap)
+    report = award.file_written_report(agency, tender)
+    step(f"the agency filed the written report to the regulator (due {_time(report.due_at)})")
+    return out
+
+
+def _present_limit() -> dt.datetime:
+    """The present the completed tender must stay before (set by ``_run``)."""
+    return _PRESENT[0]
+
+
+_PRESENT: list[dt.datetime] = [dt.datetime.max.replace(tzinfo=dt.UTC)]

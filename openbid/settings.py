@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "openbid.evaluation",
     "openbid.disputes",
     "openbid.deposits",
+    "openbid.award",
 ]
 
 MIDDLEWARE = [
@@ -276,3 +277,10 @@ OPENBID_GUARANTEE_ISSUER_TIMEOUT_SECONDS = float(
 # started four hours); the session's duration from its start to the last signature of the report.
 OPENBID_EXPERT_FEE_DAY = os.environ.get("OPENBID_EXPERT_FEE_DAY", "800.00")
 OPENBID_EXPERT_FEE_HALF_DAY = os.environ.get("OPENBID_EXPERT_FEE_HALF_DAY", "500.00")
+
+# Award: how many days before the written report to the regulator is due it is warned about, and
+# at how many days before the contract's statutory deadline the parties are warned.
+OPENBID_AWARD_REPORT_WARNING_DAYS = int(os.environ.get("OPENBID_AWARD_REPORT_WARNING_DAYS", "3"))
+OPENBID_AWARD_CONTRACT_WARNING_DAYS = tuple(
+    int(d) for d in os.environ.get("OPENBID_AWARD_CONTRACT_WARNING_DAYS", "7,1").split(",") if d
+)

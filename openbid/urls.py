@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("openbid.evaluation.urls")),
     path("", include("openbid.disputes.urls")),
     path("", include("openbid.deposits.urls")),
+    path("", include("openbid.award.urls")),
     path("", include("openbid.accounts.urls")),
 ]

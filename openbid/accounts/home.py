@@ -63,6 +63,11 @@ PUBLIC_TASKS = [
         "tendering:plans",
     ),
     Task(
+        _("Published contracts (合同订立公开)"),
+        _("Every signed contract, its versions and changes."),
+        "award:contracts",
+    ),
+    Task(
         _("Process flowchart (办事流程图)"),
         _("Every step of a tender, drawn from the rules the platform enforces."),
         "tendering:flowchart",
@@ -95,6 +100,16 @@ ROLE_TASKS: dict[str, list[Task]] = {
             _("Deposits workspace"),
             _("Bank statements, unmatched payments, refunds due and late, exports for the bank."),
             "deposits:staff",
+        ),
+        Task(
+            _("Contract templates"),
+            _("The contract templates (合同范本) tenderers draft contracts from."),
+            "award:templates",
+        ),
+        Task(
+            _("Written reports and late flags"),
+            _("Written reports to the regulator and contracts, with due times and late flags."),
+            "award:reports",
         ),
         Task(_("Administration"), _("Organisations, people and the calendar."), "admin:index"),
     ],
@@ -159,6 +174,11 @@ ROLE_TASKS: dict[str, list[Task]] = {
             "deposits:mine",
         ),
         Task(
+            _("Award notices and contracts"),
+            _("Award and result notices you received; contracts to sign with your certificate."),
+            "award:my_notices",
+        ),
+        Task(
             _("Your organisation"),
             _("Profile, status and people of your company."),
             "my_organisation",
@@ -189,6 +209,11 @@ ROLE_TASKS: dict[str, list[Task]] = {
             "organisations",
         ),
         Task(_("Event record"), _("Every state change on the platform."), "events"),
+        Task(
+            _("Written reports and late flags"),
+            _("Written reports to the regulator and contracts, with due times and late flags."),
+            "award:reports",
+        ),
         Task(
             _("Credit workspace"),
             _("Record penalties and findings, decide credit repair applications."),

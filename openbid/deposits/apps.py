@@ -8,4 +8,9 @@ class DepositsConfig(AppConfig):
     verbose_name = _("Deposits and guarantees")
 
     def ready(self) -> None:
-        from openbid.deposits import signals, tasks  # noqa: F401  (clock-loop handlers, hooks)
+        from openbid.award import hooks
+        from openbid.deposits import services, signals, tasks  # noqa: F401  (clock loop, hooks)
+
+        # Refunds start from the award's result and contract (2 working days / 5 days).
+        hooks.on_result_published(services.result_published)
+        hooks.on_contract_signed(services.contract_signed)

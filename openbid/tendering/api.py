@@ -201,6 +201,10 @@ class TenderIn(In):
         description="announced evaluation rules (docs/evaluation-methods.md); empty: the defaults",
     )
     separated_award: bool = False
+    award_method: Tender.AwardMethod | None = Field(
+        None, description="how a separated award (评定分离) is decided: vote, lottery, deliberation"
+    )
+    candidates_ranked: bool = True
     deposit_form: Tender.DepositForm
     qualification: str = Field(..., max_length=10000)
     crypto_suite: Tender.CryptoSuite = Tender.CryptoSuite.INTERNATIONAL
@@ -228,6 +232,8 @@ class TenderPatch(In):
     evaluation_weights: dict[Criterion, int | Percent] | None = Field(None, max_length=30)
     evaluation_rules: dict[str, Any] | None = None
     separated_award: bool | None = None
+    award_method: Tender.AwardMethod | None = None
+    candidates_ranked: bool | None = None
     deposit_form: Tender.DepositForm | None = None
     qualification: str | None = Field(None, max_length=10000)
     crypto_suite: Tender.CryptoSuite | None = None
@@ -288,6 +294,8 @@ class TenderOut(TenderSummary):
         ..., description="the announced evaluation rules, defaults filled in"
     )
     separated_award: bool
+    award_method: str
+    candidates_ranked: bool
     deposit_form: str
     qualification: str
     crypto_suite: str
@@ -525,6 +533,8 @@ def _tender_out(tender: Tender, *, manager: bool) -> dict[str, Any]:
         "evaluation_weights": {k: str(v) for k, v in (tender.evaluation_weights or {}).items()},
         "evaluation_rules": evaluation_rules.effective(tender),
         "separated_award": tender.separated_award,
+        "award_method": tender.award_method,
+        "candidates_ranked": tender.candidates_ranked,
         "deposit_form": tender.deposit_form,
         "qualification": tender.qualification,
         "crypto_suite": tender.crypto_suite,

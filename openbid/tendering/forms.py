@@ -190,6 +190,15 @@ class TenderForm(forms.Form):
     separated_award = forms.BooleanField(
         label=_("Evaluation separated from award (评定分离)"), required=False
     )
+    award_method = forms.ChoiceField(
+        label=_("Award decision method (定标方法)"),
+        choices=[("", "—"), *Tender.AwardMethod.choices],
+        required=False,
+        help_text=_("Only with a separated award: how the tenderer decides among the candidates."),
+    )
+    candidates_ranked = forms.BooleanField(
+        label=_("Candidates recommended in rank order"), required=False, initial=True
+    )
     deposit_form = forms.ChoiceField(label=_("Deposit form"), choices=Tender.DepositForm.choices)
     qualification = forms.CharField(
         label=_("Qualification requirements"), widget=forms.Textarea(attrs={"rows": 3})
@@ -255,6 +264,8 @@ class TenderForm(forms.Form):
                 "method",
                 "evaluation_method",
                 "separated_award",
+                "award_method",
+                "candidates_ranked",
                 "deposit_form",
                 "qualification",
                 "crypto_suite",

@@ -82,7 +82,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         "publish_candidates",
         _("publish the candidates"),
-        frozenset({State.EVALUATING}),
+        # From opened too: the evaluation report may be signed by a committee that evaluated
+        # without the tender being marked as under evaluation.
+        frozenset({State.OPENED, State.EVALUATING}),
         State.PUBLICITY,
         _("tenderer or agency"),
     ),

@@ -113,6 +113,14 @@ class Tender(models.Model):
         LOWEST_PRICE = "lowest_price", _("lowest evaluated price (经评审的最低投标价法)")
         COMPREHENSIVE = "comprehensive", _("comprehensive evaluation (综合评估法)")
 
+    class AwardMethod(models.TextChoices):
+        """How the tenderer decides among the recommended candidates when evaluation and award
+        are separated (评定分离); announced in the tender, so it cannot be chosen afterwards."""
+
+        VOTE = "vote", _("decision committee vote (票决)")
+        LOTTERY = "lottery", _("verifiable lottery (抽签)")
+        DELIBERATION = "deliberation", _("collective deliberation (集体议事)")
+
     class DepositForm(models.TextChoices):
         CASH_OR_GUARANTEE = "cash_or_guarantee", _("cash or e-guarantee")
         GUARANTEE = "guarantee", _("e-guarantee only")
@@ -146,6 +154,18 @@ class Tender(models.Model):
     )
     separated_award = models.BooleanField(
         _("evaluation separated from award (评定分离)"), default=False
+    )
+    award_method = models.CharField(
+        _("award decision method (定标方法)"),
+        max_length=20,
+        choices=AwardMethod.choices,
+        blank=True,
+        help_text=_("required when evaluation is separated from award; empty otherwise"),
+    )
+    candidates_ranked = models.BooleanField(
+        _("candidates recommended in rank order"),
+        default=True,
+        help_text=_("a separated award may ask the committee for unranked candidates"),
     )
     deposit_form = models.CharField(_("deposit form"), max_length=20, choices=DepositForm.choices)
     qualification = models.TextField(_("qualification requirements"))
@@ -233,6 +253,8 @@ class Notice(models.Model):
         INVITATION = "invitation", _("invitation to bid (投标邀请书)")
         CLARIFICATION = "clarification", _("clarification or amendment (澄清/修改)")
         CANCELLATION = "cancellation", _("termination notice (招标终止公告)")
+        CANDIDATES = "candidates", _("candidate publicity (中标候选人公示)")
+        RESULT = "result", _("award result (中标结果公告)")
 
     tender = models.ForeignKey(Tender, on_delete=models.PROTECT, related_name="notices")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)

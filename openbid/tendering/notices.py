@@ -11,6 +11,12 @@ from django.utils import timezone
 from openbid.core.money import format_yuan
 from openbid.tendering.models import Clarification, Notice, Tender
 
+_AWARD_METHODS: dict[str, str] = {
+    Tender.AwardMethod.VOTE: "定标委员会票决",
+    Tender.AwardMethod.LOTTERY: "可验证抽签",
+    Tender.AwardMethod.DELIBERATION: "集体议事",
+}
+
 
 def _time(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y年%m月%d日 %H:%M")
@@ -22,6 +28,8 @@ def publish(tender: Tender, kind: str, body: str, now: dt.datetime) -> Notice:
         Notice.Kind.INVITATION: f"{tender.title} 投标邀请书",
         Notice.Kind.CLARIFICATION: f"{tender.title} 澄清/修改公告",
         Notice.Kind.CANCELLATION: f"{tender.title} 招标终止公告",
+        Notice.Kind.CANDIDATES: f"{tender.title} 中标候选人公示",
+        Notice.Kind.RESULT: f"{tender.title} 中标结果公告",
     }
     return Notice.objects.create(
         tender=tender,
@@ -46,7 +54,12 @@ def tender_notice_text(tender: Tender) -> str:
     lines += [
         f"三、招标方式：{'邀请招标' if tender.method == Tender.Method.INVITED else '公开招标'}；"
         f"评标办法：{'综合评估法' if tender.evaluation_method == Tender.Evaluation.COMPREHENSIVE else '经评审的最低投标价法'}"
-        + ("；评定分离" if tender.separated_award else ""),
+        + (
+            f"；评定分离，定标方法：{_AWARD_METHODS.get(tender.award_method, '')}"
+            + ("，中标候选人不排序" if not tender.candidates_ranked else "")
+            if tender.separated_award
+            else ""
+        ),
         "四、标段划分：",
     ]
     for s in tender.sections.all():

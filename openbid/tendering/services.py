@@ -365,6 +365,8 @@ TENDER_FIELDS = (
     "evaluation_weights",
     "evaluation_rules",
     "separated_award",
+    "award_method",
+    "candidates_ranked",
     "deposit_form",
     "qualification",
     "crypto_suite",
@@ -411,6 +413,9 @@ def _clean_tender_fields(data: dict[str, Any]) -> dict[str, Any]:
         data.get("evaluation_rules"), out["evaluation_method"]
     )
     out["separated_award"] = bool(data.get("separated_award"))
+    out["award_method"], out["candidates_ranked"] = _award_terms(
+        out["separated_award"], data.get("award_method"), data.get("candidates_ranked")
+    )
     out["decryption_window_minutes"] = _decryption_window(data.get("decryption_window_minutes"))
     # Only the order here: the statutory periods (and the holiday calendar) at publication.
     order = tender_rules.order_problems(
@@ -423,6 +428,37 @@ def _clean_tender_fields(data: dict[str, Any]) -> dict[str, Any]:
     if order:
         raise order[0].error()
     return out
+
+
+def _award_terms(separated: bool, method: Any, ranked: Any) -> tuple[str, bool]:
+    """The award decision method and whether candidates are ranked, as the tender announces them.
+
+    A separated award (评定分离) names its method (vote, lottery or deliberation) and may ask for
+    unranked candidates; otherwise the first-ranked candidate wins (Reg art. 55), so there is no
+    method and the candidates are always ranked (an unticked box is ignored)."""
+    method = "" if method is None else str(method).strip()
+    ranked = True if ranked is None or ranked == "" else bool(ranked)
+    if not separated:
+        if method:
+            raise InvalidInput(
+                _(
+                    "An award method is announced only when evaluation is separated from award "
+                    "(评定分离); otherwise the first-ranked candidate wins."
+                ),
+                field="award_method",
+                rule="award_method",
+            )
+        return "", True  # ranked: the first-ranked candidate wins
+    if method not in Tender.AwardMethod.values:
+        raise InvalidInput(
+            _(
+                "A separated award (评定分离) announces how the tenderer decides: a decision "
+                "committee vote, a verifiable lottery or collective deliberation."
+            ),
+            field="award_method",
+            rule="award_method",
+        )
+    return method, ranked
 
 
 # The decryption window is the platform's and the tender's choice (E-Bidding art. 31 only says a

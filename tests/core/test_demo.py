@@ -16,6 +16,7 @@ import pytest
 from django.core.management import call_command
 
 from openbid.accounts.models import Organisation
+from openbid.award.models import Contract, Decision, Publicity, WrittenReport
 from openbid.bidding.models import Bid
 from openbid.core import clock as platform_clock
 from openbid.core import holds, workdays
@@ -23,9 +24,10 @@ from openbid.core.models import DomainEvent
 from openbid.crypto.document_signatures import verifies
 from openbid.crypto.models import DocumentSignature
 from openbid.demo import COMPLETED_BIDS, completed_schedule, demo_pdf, demo_schedule, run_demo
+from openbid.deposits.models import SubAccount
 from openbid.disputes.models import Complaint, Objection
 from openbid.evaluation import session as evaluation_session
-from openbid.evaluation.models import EvaluationSession
+from openbid.evaluation.models import EvaluationSession, Report
 from openbid.ledger import keys
 from openbid.ledger.models import Entry
 from openbid.ledger.note import verify_note
@@ -47,7 +49,7 @@ CN = ZoneInfo("Asia/Shanghai")
 
 
 LIVE_CODE = "2026-330100-48-01-000001"
-COMPLETED_CODE = "2026-330100-48-01-000002"
+COMPLETED_CODE = "2025-330100-48-01-000002"
 
 
 def people_code(body: str, prefix: str = "91") -> str:
@@ -117,15 +119,16 @@ def test_demo_opens_five_sealed_bids_in_the_past(clock):
     present = clock.now()
     assert present == dt.datetime(2026, 3, 2, 9, 0, tzinfo=CN)
 
-    # Played from Wednesday 21 January (40 days back, 09:00); the deadline, 25 days after the
-    # documents, falls in the Spring Festival break and rolls to Tuesday 24 February.
-    start = dt.datetime(2026, 1, 21, 9, 0, tzinfo=CN)
+    # Played from Monday 22 December 2025 (70 days back, 09:00): room for the opening, the
+    # evaluation, the publicity and the contract. The deadline, 25 days after the documents, is
+    # Friday 16 January 2026.
+    start = dt.datetime(2025, 12, 22, 9, 0, tzinfo=CN)
     assert Organisation.objects.order_by("id").first().registered_at == start
     tender = Tender.objects.get(project__code=COMPLETED_CODE)
-    # Evaluated; moving to publicity is the award context's (it listens to report_signed).
-    assert tender.status == State.EVALUATING
+    # Evaluated, the candidates published by the report's hook, awarded and contracted.
+    assert tender.status == State.CONTRACTED
     assert tender.doc_issue_start == start + dt.timedelta(hours=1)
-    assert tender.bid_deadline == dt.datetime(2026, 2, 24, 9, 30, tzinfo=CN)
+    assert tender.bid_deadline == dt.datetime(2026, 1, 16, 9, 30, tzinfo=CN)
     assert tender.published_at is not None and tender.published_at < tender.doc_issue_start
     assert {o.obtained_by.username for o in DocumentObtainer.objects.filter(tender=tender)} == {
         login for login, *_rest in COMPLETED_BIDS
@@ -172,7 +175,7 @@ def test_demo_opens_five_sealed_bids_in_the_past(clock):
     assert "objection 1 by" in session.record_text and "reply 1 by" in session.record_text
 
     output = "\n".join(lines)
-    assert lines[0].startswith("The platform clock is set back to 2026-01-21 09:00")
+    assert lines[0].startswith("The platform clock is set back to 2025-12-22 09:00")
     for price in ("17,368,000.00", "17,845,500.00", "16,990,000.00", "18,120,000.00"):
         assert f"{price} yuan" in output
     assert "17,512,300.50 yuan" in output
@@ -210,23 +213,23 @@ def test_demo_opens_five_sealed_bids_in_the_past(clock):
     live = Tender.objects.get(project__code=LIVE_CODE)
     assert live.status == State.PUBLISHED and live.published_at == present
 
-    # An objection to the tender documents on Thursday 22 January 14:00 (bidder2), due in 3 days:
-    # Sunday 25 → Monday 26 January, 24:00; answered the next morning, the hold released.
+    # An objection to the tender documents on Tuesday 23 December 14:00 (bidder2), due in 3 days:
+    # Friday 26 December, 24:00; answered the next morning, the hold released.
     objection = Objection.objects.get(tender=tender)
     assert objection.raised_by.credit_code == people_code("MA2DEM004")
-    assert objection.raised_at == dt.datetime(2026, 1, 22, 14, 0, tzinfo=CN)
-    assert objection.reply_due == dt.datetime(2026, 1, 27, 0, 0, tzinfo=CN)
-    assert objection.replied_at == dt.datetime(2026, 1, 23, 10, 0, tzinfo=CN)
+    assert objection.raised_at == dt.datetime(2025, 12, 23, 14, 0, tzinfo=CN)
+    assert objection.reply_due == dt.datetime(2025, 12, 27, 0, 0, tzinfo=CN)
+    assert objection.replied_at == dt.datetime(2025, 12, 24, 10, 0, tzinfo=CN)
     assert not holds.active_holds(tender)
-    # bidder3's complaint about the opening (Tuesday 24 February), filed on Wednesday 25, accepted
-    # on Thursday 26 and dismissed on Friday 27 February, published without its name.
+    # bidder3's complaint about the opening (Friday 16 January), filed on Saturday 17, accepted on
+    # Monday 19 and dismissed on Tuesday 20 January, published without its name.
     complaint = Complaint.objects.get(tender=tender)
     assert complaint.matter == "opening" and complaint.opening_objection is not None
-    assert complaint.filed_at == dt.datetime(2026, 2, 25, 10, 0, tzinfo=CN)
-    # Acceptance within 3 working days: 26, 27 and Saturday 28 February (a make-up working day).
-    assert complaint.accept_due == dt.datetime(2026, 3, 1, 0, 0, tzinfo=CN)
-    assert complaint.accepted_at == dt.datetime(2026, 2, 26, 9, 30, tzinfo=CN)
-    assert complaint.published_at == dt.datetime(2026, 2, 27, 10, 0, tzinfo=CN)
+    assert complaint.filed_at == dt.datetime(2026, 1, 17, 10, 0, tzinfo=CN)
+    # Acceptance within 3 working days: Monday 19, 20 and 21 January.
+    assert complaint.accept_due == dt.datetime(2026, 1, 22, 0, 0, tzinfo=CN)
+    assert complaint.accepted_at == dt.datetime(2026, 1, 19, 9, 30, tzinfo=CN)
+    assert complaint.published_at == dt.datetime(2026, 1, 20, 10, 0, tzinfo=CN)
     assert complaint.outcome == "dismissed" and complaint.steps.count() == 2
     assert complaint.regulator.credit_code == people_code("MB0DEM007", "11")
     assert_events_in_time_order()
@@ -250,26 +253,23 @@ def test_demo_does_not_write_into_the_past_of_an_existing_record(clock):
     clock.advance(days=1)
     schedule, why_not = completed_schedule(clock.now())
     assert schedule is None
-    assert why_not.startswith("the event record already has events after 2026-01-22 09:00")
+    assert why_not.startswith("the event record already has events after 2025-12-23 09:00")
 
 
 def test_demo_skips_the_tender_when_the_calendar_ends(clock):
     # In late December the live deadline falls in a year whose holidays are not known yet; the
-    # completed tender, 40 days back, is all in 2026, but the 30-working-day decision period of
-    # the complaint about its opening reaches 2027, so that complaint is skipped too.
+    # completed tender, 70 days back, is played whole in 2026 (complaint, evaluation, award and
+    # contract included); only the live tender is skipped.
     clock.set("2026-12-21T09:00:00")
     with pytest.raises(workdays.CalendarNotCovered):
         demo_schedule(clock.now())
     lines = list(run_demo())
     skipped = [line for line in lines if "skipped" in line]
-    assert [line.split(":")[0] for line in skipped] == [
-        "Complaint demo skipped",
-        "Tender demo skipped",
-    ]
-    assert all("2027" in line for line in skipped)
-    assert not Complaint.objects.exists()
+    assert [line.split(":")[0] for line in skipped] == ["Tender demo skipped"]
+    assert "2027" in skipped[0]
+    assert Complaint.objects.count() == 1 and Publicity.objects.count() == 1
     assert Organisation.objects.filter(credit_code__isnull=False).count() == 10
-    assert Tender.objects.get().status == State.EVALUATING
+    assert Tender.objects.get().status == State.CONTRACTED
     assert not Tender.objects.filter(project__code=LIVE_CODE).exists()
     assert lines[-1].startswith("Logins:")
     assert clock.now() == dt.datetime(2026, 12, 21, 9, 0, tzinfo=CN)
@@ -324,3 +324,54 @@ def test_demo_pdf_is_well_formed():
     for number, offset in enumerate(offsets, start=1):
         assert data[offset:].startswith(b"%d 0 obj" % number)
     assert b"(openbid \\(demo\\)) '" in data and b"(back\\\\slash) '" in data
+
+
+def test_demo_awards_the_completed_tender_and_publishes_its_signed_contract(clock):
+    lines = list(run_demo())
+    tender = Tender.objects.get(project__code=COMPLETED_CODE)
+    assert tender.status == State.CONTRACTED
+    publicity = Publicity.objects.get(tender=tender)
+    # Published by the evaluation report's hook: its three recommended candidates, in its order.
+    report = Report.objects.get(session__tender=tender)
+    assert [c.bidder.name for c in publicity.candidates.order_by("rank")] == [
+        c["bidder"] for c in report.candidates
+    ]
+    assert publicity.report_sha256 == report.sha256
+    # Published on the evaluation day (Tuesday 20 January); 21, 22, 23 January; ends at 24:00.
+    assert timezone_date(publicity.published_at) == dt.date(2026, 1, 20)
+    assert publicity.ends_at == dt.datetime(2026, 1, 24, 0, 0, tzinfo=CN)
+    decision = Decision.objects.get(publicity=publicity)
+    assert decision.method == Decision.Method.FIRST_RANKED
+    assert decision.winner.bidder.name == "第三建设工程有限公司"
+    assert decision.decided_at > publicity.ends_at
+    award_notice = decision.notices.get(kind="award")
+    assert award_notice.issued_at is not None
+    assert decision.notices.filter(kind="result", issued_at__isnull=False).count() == 4
+    contract = Contract.objects.get(decision=decision)
+    version = contract.versions.get()
+    assert contract.signed_at is not None and not contract.late
+    assert version.published_at == contract.signed_at
+    assert version.price.compare(decision.winner.price) == 0 and "16,990,000.00 元" in version.text
+    signers = set(
+        DocumentSignature.objects.filter(kind="contract", document_id=contract.pk).values_list(
+            "organisation__name", flat=True
+        )
+    )
+    assert signers == {"示范城市建设投资集团有限公司", "第三建设工程有限公司"}
+    report = WrittenReport.objects.get(tender=tender)
+    assert report.filed_at is not None and not report.late
+    assert contract.signed_at < clock.now()
+    assert any("put the candidates in publicity" in line for line in lines)
+    # The deposits fall due for refund: the others' 2 working days after the result, the
+    # winner's 5 days after the contract.
+    subs = SubAccount.objects.filter(section__tender=tender)
+    winner = decision.winner.bidder
+    assert all(s.refund_due_on is not None for s in subs)
+    others = [s for s in subs if s.organisation_id != winner.pk]
+    assert {s.refund_basis for s in others} == {SubAccount.RefundBasis.RESULT}
+    assert any("published (合同订立公开)" in line for line in lines)
+    assert_events_in_time_order()
+
+
+def timezone_date(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(CN).date()

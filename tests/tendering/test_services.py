@@ -434,6 +434,7 @@ class TestCreateTender:
             evaluation_method=Tender.Evaluation.COMPREHENSIVE,
             evaluation_weights={"价格": 60, "技术": "30", "商务": Decimal("10")},
             separated_award=True,
+            award_method=Tender.AwardMethod.LOTTERY,
         )
         assert tender.status == State.DRAFT
         assert tender.plan == plan
