@@ -431,7 +431,9 @@ def publish_candidates(
     if actor is not None:
         org = require_manager(actor, tender.project, _("Publishing the candidates"))
     tender = (
-        Tender.objects.select_for_update().select_related("project__tenderer").get(pk=tender.pk)
+        Tender.objects.select_for_update(of=("self",))
+        .select_related("project__tenderer")
+        .get(pk=tender.pk)
     )
     if section is None:
         sections = list(tender.sections.all())
@@ -543,7 +545,9 @@ def record_publicity_ends(now: dt.datetime | None = None) -> int:
 
 @service
 def _record_publicity_end(pk: int, now: dt.datetime) -> int:
-    publicity = Publicity.objects.select_for_update().select_related("tender").get(pk=pk)
+    publicity = (
+        Publicity.objects.select_for_update(of=("self",)).select_related("tender").get(pk=pk)
+    )
     if publicity.ended_recorded_at is not None:
         return 0
     publicity.ended_recorded_at = now
@@ -652,7 +656,7 @@ def decide_award(
     tender = publicity.tender
     org = _require_tenderer(actor, tender, _("Deciding the award"))
     user = signed_in(actor)
-    Tender.objects.select_for_update().get(pk=tender.pk)
+    Tender.objects.select_for_update(of=("self",)).get(pk=tender.pk)
     publicity = Publicity.objects.select_related("tender__project__tenderer", "section").get(
         pk=publicity.pk
     )
@@ -1100,7 +1104,9 @@ def report_deadlines(now: dt.datetime | None = None) -> int:
 
 @service
 def _report_flag(pk: int, now: dt.datetime, what: str) -> int:
-    report = WrittenReport.objects.select_for_update().select_related("tender").get(pk=pk)
+    report = (
+        WrittenReport.objects.select_for_update(of=("self",)).select_related("tender").get(pk=pk)
+    )
     if report.filed_at is not None:
         return 0
     if what == "due_soon":
@@ -1350,7 +1356,7 @@ def change_contract(
     parties and then published. Before the first signing the price still must be the bid's
     (``contract_terms_match``)."""
     contract = (
-        Contract.objects.select_for_update()
+        Contract.objects.select_for_update(of=("self",))
         .select_related("decision__publicity__tender__project", "decision__winner", "template")
         .get(pk=contract.pk)
     )
@@ -1628,7 +1634,7 @@ def forward_to_credit(actor: Actor, evaluation: PerformanceEvaluation) -> Any:
     from openbid.credit import services as credit
 
     evaluation = (
-        PerformanceEvaluation.objects.select_for_update()
+        PerformanceEvaluation.objects.select_for_update(of=("self",))
         .select_related(
             "contract__winner", "contract__tenderer", "contract__decision__publicity__tender"
         )

@@ -10,10 +10,9 @@ import pytest
 from openbid.demo import run_demo
 from openbid.deposits.models import CreditLine, DepositFinding, Guarantee, SubAccount
 from openbid.tendering.models import Tender
+from tests.core.test_demo import COMPLETED_CODE
 
 pytestmark = pytest.mark.django_db
-
-COMPLETED_CODE = "2026-330100-48-01-000002"  # as in tests/core/test_demo.py
 
 
 def test_demo_bidders_put_up_their_deposits(clock):
