@@ -38,7 +38,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from openbid.accounts import services
+from openbid.accounts import identity, services
 from openbid.accounts.credit_code import generate_credit_code
 from openbid.accounts.models import Organisation, User
 from openbid.accounts.roles import OrgType, Role
@@ -944,9 +944,7 @@ DEMO_EXPERTS = [
 def _demo_id_number(n: int) -> str:
     """A well-formed, made-up identity number (GB 11643 check character) for demo expert ``n``."""
     body = f"{DEMO_REGION}19750101{n:02d}1"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum(int(d) * w for d, w in zip(body, weights, strict=True))
-    return body + "10X98765432"[total % 11]
+    return body + identity.check_character(body)
 
 
 def _committee_demo(people: People, tender: Tender, step: Any, gap: dt.timedelta) -> list[str]:

@@ -81,6 +81,10 @@ def _rule(key: str, tender: Tender) -> rules.Rule:
     return rules.rule(key, on=tender.rules_date or clock.today())
 
 
+def _contract_subjects(tender: Tender, contract: Any) -> list[tuple[str, object]]:
+    return [*_subjects(tender), ("contract", contract.pk), ("organisation", contract.winner_id)]
+
+
 def _subjects(tender: Tender, section: Section | None = None) -> list[tuple[str, object]]:
     out: list[tuple[str, object]] = [("tender", tender.pk), ("project", tender.project_id)]
     if section is not None:
@@ -1479,11 +1483,7 @@ def contract_signed_by_one(version: ContractVersion) -> None:
     record_event(
         "award.contract.published",
         actor_org=contract.tenderer,
-        subjects=[
-            *_subjects(tender),
-            ("contract", contract.pk),
-            ("organisation", contract.winner_id),
-        ],
+        subjects=_contract_subjects(tender, contract),
         payload={
             "contract": contract.pk,
             "number": contract.number,
@@ -1598,11 +1598,7 @@ def evaluate_performance(
         "award.performance.evaluated",
         actor=actor,
         actor_org=org,
-        subjects=[
-            *_subjects(tender),
-            ("contract", contract.pk),
-            ("organisation", contract.winner_id),
-        ],
+        subjects=_contract_subjects(tender, contract),
         payload={
             "evaluation": row.pk,
             "contract": contract.pk,

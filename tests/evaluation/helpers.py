@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from openbid.accounts import identity
 from openbid.accounts import services as accounts
 from openbid.accounts.models import Organisation, User
 from openbid.accounts.roles import OrgType, Role
@@ -16,15 +17,13 @@ from tests.factories import PASSWORD, centre_with_staff, market_entity
 from tests.opening.helpers import Sealed, at_deadline, tender_with_bids
 
 _serial = itertools.count(1)
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def id_number(n: int | None = None) -> str:
     """A well-formed identity number (GB 11643 check character) for person ``n``."""
     n = next(_serial) if n is None else n
     body = f"3301061980{(n // 1000) % 100:02d}{n % 1000:03d}{n % 10:02d}"[:17]
-    total = sum(int(d) * w for d, w in zip(body, _WEIGHTS, strict=True))
-    return body + "10X98765432"[total % 11]
+    return body + identity.check_character(body)
 
 
 def staff() -> User:

@@ -29,7 +29,7 @@ from tests.opening.test_escrow import (
     four_bids,
     in_escrow_period,
 )
-from tests.tendering.factories import draft_tender, tender_fields
+from tests.tendering.factories import draft_tender
 
 pytestmark = pytest.mark.django_db
 
@@ -211,4 +211,3 @@ def test_the_crypto_suite_and_window_are_the_tenders(clock):
     default, _m = draft_tender()
     assert default.crypto_suite == "intl-2026"
     assert default.decryption_window_minutes == settings.OPENBID_DECRYPTION_WINDOW_MINUTES
-    assert tender_fields()["title"]  # the factory stays free of sealing settings
